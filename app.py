@@ -1,0 +1,87 @@
+"""The ASGI app: GraphQL at /graphql (GraphiQL for browsers in development) and /healthz."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from auth import TokenVerifier, token_verifier
+from models.catalog import Catalog, load_catalog
+from models.database import Database
+from resolvers.dates import Clock, system_clock
+from schema.context import Context
+from schema.root import schema
+from settings import Settings, load_settings
+
+
+@dataclass
+class Services:
+    """Everything a request needs, made once per process."""
+
+    db: Database
+    catalog: Catalog
+    verifier: TokenVerifier
+    clock: Clock = system_clock
+
+
+async def open_services(settings: Settings, *, clock: Clock = system_clock) -> Services:
+    db = Database(settings.database_url)
+    await db.upgrade()
+    return Services(
+        db=db, catalog=load_catalog(), verifier=await token_verifier(db, settings), clock=clock
+    )
+
+
+class TilpassGraphQL(GraphQL[Context, None]):
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        services: Services = request.app.state.services
+        return Context(
+            request=request,
+            db=services.db,
+            catalog=services.catalog,
+            verifier=services.verifier,
+            clock=services.clock,
+        )
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(services: Services | None = None, *, settings: Settings | None = None) -> Starlette:
+    """With `services` (tests), the app uses them as they are; otherwise it opens the database
+    named by the settings when it starts, bringing the schema up to date first."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if services is not None:
+            yield
+            return
+        app.state.services = await open_services(settings)
+        try:
+            yield
+        finally:
+            await app.state.services.db.dispose()
+
+    graphql = TilpassGraphQL(schema, graphql_ide=None if settings.production else "graphiql")
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+        ],
+        lifespan=lifespan,
+    )
+    if services is not None:
+        app.state.services = services
+    return app
+
+
+app = create_app()

@@ -1,0 +1,169 @@
+"""Bearer token → practitioner (HPR number): the one place that knows how tokens are checked.
+
+Development: HS256 tokens signed with a key the first command that needs it creates and keeps
+with the database (beside an SQLite file, in the database on PostgreSQL), so every command and
+instance on that database accepts the same tokens. Production: HelseID tokens verified
+against the configured JWKS; development tokens are refused there."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import jwt
+
+from models.database import Database
+from models.keys import get_or_create_key
+from settings import Settings
+
+HPR_CLAIM = "helseid://claims/hpr/hpr_number"
+ASSURANCE_CLAIM = "helseid://claims/identity/assurance_level"
+DEV_ISSUER = "tilpass-development"
+DEV_KEY_NAME = "development"
+DEFAULT_TTL = timedelta(days=7)
+
+
+class TokenVerifier(Protocol):
+    def practitioner_hpr(self, token: str) -> int | None:
+        """The HPR number the token speaks for, or None when the token is not to be trusted."""
+        ...
+
+
+def hpr_from_claims(claims: dict[str, Any]) -> int | None:
+    value = claims.get(HPR_CLAIM)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and value > 0 else None
+
+
+@dataclass(frozen=True)
+class DevelopmentTokens:
+    secret: str
+
+    def issue(self, hpr_number: int, *, ttl: timedelta = DEFAULT_TTL) -> str:
+        now = datetime.now(UTC)
+        claims = {
+            "iss": DEV_ISSUER,
+            "sub": str(hpr_number),
+            HPR_CLAIM: str(hpr_number),
+            ASSURANCE_CLAIM: "high",
+            "iat": now,
+            "exp": now + ttl,
+        }
+        return jwt.encode(claims, self.secret, algorithm="HS256")
+
+    def practitioner_hpr(self, token: str) -> int | None:
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=["HS256"],
+                issuer=DEV_ISSUER,
+                options={"require": ["exp", "iss"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        return hpr_from_claims(claims)
+
+
+@dataclass
+class HelseIdTokens:
+    """Production: RS256/ES256 tokens from HelseID, checked against its published keys."""
+
+    jwks_url: str
+    issuer: str
+    audience: str
+    leeway_seconds: int = 60
+
+    def __post_init__(self) -> None:
+        self._keys = jwt.PyJWKClient(self.jwks_url, cache_keys=True, lifespan=3600)
+
+    def practitioner_hpr(self, token: str) -> int | None:
+        try:
+            key = self._keys.get_signing_key_from_jwt(token)
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256", "ES256"],
+                issuer=self.issuer,
+                audience=self.audience,
+                leeway=self.leeway_seconds,
+                options={"require": ["exp", "iss", "aud"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        if claims.get(ASSURANCE_CLAIM) != "high":
+            return None
+        return hpr_from_claims(claims)
+
+
+class ProductionSettingsMissing(Exception):
+    pass
+
+
+def production_verifier(environ: dict[str, str] | None = None) -> HelseIdTokens:
+    environ = os.environ if environ is None else environ
+    names = ("TILPASS_JWKS_URL", "TILPASS_ISSUER", "TILPASS_AUDIENCE")
+    missing = [name for name in names if not environ.get(name)]
+    if missing:
+        raise ProductionSettingsMissing(
+            "Produksjon krever innstillingene " + ", ".join(missing) + " (HelseID)."
+        )
+    url = environ["TILPASS_JWKS_URL"]
+    if not url.startswith(("https://", "file://")):
+        raise ProductionSettingsMissing("TILPASS_JWKS_URL må begynne med https:// eller file://.")
+    return HelseIdTokens(
+        jwks_url=url, issuer=environ["TILPASS_ISSUER"], audience=environ["TILPASS_AUDIENCE"]
+    )
+
+
+async def development_tokens(db: Database, settings: Settings) -> DevelopmentTokens:
+    candidate = secrets.token_urlsafe(48)
+    path = settings.sqlite_path
+    if db.is_sqlite:
+        if path is None:
+            return DevelopmentTokens(secret=_process_key(candidate))
+        return DevelopmentTokens(secret=_key_file(path.with_name(path.name + ".key"), candidate))
+    async with db.write() as session:
+        secret = await get_or_create_key(session=session, name=DEV_KEY_NAME, candidate=candidate)
+    return DevelopmentTokens(secret=secret)
+
+
+_PROCESS_KEYS: list[str] = []
+
+
+def _process_key(candidate: str) -> str:
+    # An in-memory database lives and dies with the process; so does its key.
+    if not _PROCESS_KEYS:
+        _PROCESS_KEYS.append(candidate)
+    return _PROCESS_KEYS[0]
+
+
+def _key_file(path: Path, candidate: str) -> str:
+    """Publishes a complete key file with one atomic link, so that two processes starting at
+    once agree on the key and neither reads a half-written file."""
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    draft.write_text(candidate + "\n", encoding="ascii")
+    draft.chmod(0o600)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text(encoding="ascii").strip()
+
+
+async def token_verifier(db: Database, settings: Settings) -> TokenVerifier:
+    if settings.production:
+        return production_verifier()
+    return await development_tokens(db, settings)

@@ -1,0 +1,123 @@
+"""The `tilpass` command: serve, import-registry, seed-demo, token, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from importlib import resources
+from pathlib import Path
+
+from auth import ProductionSettingsMissing, development_tokens, production_verifier
+from models.catalog import load_catalog
+from models.database import Database
+from resolvers.registry import ImportResult, RegistryError, import_registry, parse_registry
+from settings import Settings, load_settings
+
+DEMO_PRACTITIONER = 9144889
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tilpass", description="Tilpass Helsenorge")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="kjør API-et (GraphQL på /graphql)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    registry = commands.add_parser(
+        "import-registry", help="importer praksiser og behandlere (JSON)"
+    )
+    registry.add_argument("file", type=Path)
+
+    commands.add_parser("seed-demo", help="legg inn et demoregister")
+
+    token = commands.add_parser("token", help="skriv ut et utviklingstoken")
+    token.add_argument("--hpr", type=int, required=True, help="HPR-nummer")
+
+    commands.add_parser("export-schema", help="skriv GraphQL-skjemaet (SDL) til standard ut")
+
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    match args.command:
+        case "serve":
+            return _serve(settings, args.host, args.port)
+        case "import-registry":
+            return _import(
+                settings,
+                args.file.read_text(encoding="utf-8") if args.file.exists() else None,
+                str(args.file),
+            )
+        case "seed-demo":
+            text = resources.files("models").joinpath("demo-registry.json").read_text("utf-8")
+            return _import(settings, text, "demoregisteret")
+        case "token":
+            return _token(settings, args.hpr)
+        case "export-schema":
+            from schema.root import export_sdl
+
+            sys.stdout.write(export_sdl())
+            return 0
+    return 2
+
+
+def _serve(settings: Settings, host: str, port: int) -> int:
+    import uvicorn
+
+    if settings.production:
+        try:
+            production_verifier()
+        except ProductionSettingsMissing as exc:
+            print(exc, file=sys.stderr)
+            return 2
+    # Upgrade before the server starts so a migration error is reported here, plainly.
+    asyncio.run(_with_database(settings, lambda db: asyncio.sleep(0)))
+    uvicorn.run("app:app", host=host, port=port, proxy_headers=True)
+    return 0
+
+
+def _import(settings: Settings, text: str | None, name: str) -> int:
+    if text is None:
+        print(f"Fant ikke filen {name}.", file=sys.stderr)
+        return 1
+    try:
+        entries = parse_registry(load_catalog(), text)
+    except RegistryError as exc:
+        print(f"Importen ble avbrutt, ingenting er endret: {exc}", file=sys.stderr)
+        return 1
+
+    async def run(db: Database) -> ImportResult:
+        async with db.write() as session:
+            return await import_registry(session=session, entries=entries)
+
+    result = asyncio.run(_with_database(settings, run))
+    print(
+        f"Importerte {result.practices} legekontor, {result.practitioners} behandlere "
+        f"og {result.affiliations} tilknytninger fra {name}."
+    )
+    return 0
+
+
+def _token(settings: Settings, hpr: int) -> int:
+    if settings.production:
+        print("Utviklingstokener kan ikke lages i produksjon.", file=sys.stderr)
+        return 2
+
+    async def issue(db: Database) -> str:
+        return (await development_tokens(db, settings)).issue(hpr)
+
+    print(asyncio.run(_with_database(settings, issue)))
+    return 0
+
+
+async def _with_database(settings: Settings, action):  # noqa: ANN001, ANN202
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        return await action(db)
+    finally:
+        await db.dispose()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

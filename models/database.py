@@ -1,0 +1,130 @@
+"""Engine, sessions and schema upgrades for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import StaticPool
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Serialises schema upgrades between processes on PostgreSQL (any constant will do).
+UPGRADE_LOCK_ID = 0x7117A55
+
+
+class Database:
+    """One engine per process. Writes go through `write()`: on SQLite one writer at a time in
+    the process and BEGIN IMMEDIATE, so a transaction never fails half-way with "database is
+    locked"; on PostgreSQL row locks and conditional updates do that job."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite and _in_memory(url):
+            # Every session must see the same in-memory database.
+            kwargs["poolclass"] = StaticPool
+            kwargs["connect_args"] = {"check_same_thread": False}
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that commits when the block ends and rolls back if it raises."""
+        if self.is_sqlite:
+            async with self._write_lock:
+                async with self._sessions() as session:
+                    await session.connection(execution_options={"tilpass_write": True})
+                    async with _transaction(session):
+                        yield session
+        else:
+            async with self._sessions() as session, _transaction(session):
+                yield session
+
+    async def upgrade(self) -> None:
+        """Brings the schema to the newest migration; safe when several processes start at once."""
+        async with self._write_lock, self.engine.connect() as connection:
+            if self.is_sqlite:
+                connection = await connection.execution_options(tilpass_write=True)
+            async with connection.begin():
+                if not self.is_sqlite:
+                    await connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:id)"), {"id": UPGRADE_LOCK_ID}
+                    )
+                await connection.run_sync(_run_alembic, "upgrade", "head")
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _transaction(session: AsyncSession) -> AsyncIterator[None]:
+    if not session.in_transaction():
+        await session.begin()
+    try:
+        yield
+    except BaseException:
+        await session.rollback()
+        raise
+    else:
+        await session.commit()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _run_alembic(connection: Connection, action: str, revision: str) -> None:
+    config = alembic_config(connection)
+    getattr(command, action)(config, revision)
+
+
+def _in_memory(url: str) -> bool:
+    return ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:")
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to the "begin" hook below instead of the driver.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A deferred BEGIN that later writes fails at once when another process writes;
+        # writers take the lock up front and wait for it (busy_timeout) instead.
+        if connection.get_execution_options().get("tilpass_write"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")

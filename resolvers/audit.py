@@ -1,0 +1,102 @@
+"""Recording changes (version bump plus one audit entry, in the change's transaction) and
+reading the log back page by page."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import audit, practices
+from models.audit import AuditEntry
+from models.practices import Practice
+from resolvers.errors import BadUserInput
+
+MAX_PAGE = 100
+_CURSOR_PREFIX = "audit:"
+
+
+class ConcurrentChange(Exception):
+    """The version moved under a write that held the practice's lock: a bug, never a user error."""
+
+
+async def record_change(
+    *,
+    session: AsyncSession,
+    practice: Practice,
+    actor_hpr: int,
+    action: str,
+    summary: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    if not await practices.bump_version(
+        session=session, her_id=practice.her_id, expected=practice.version
+    ):
+        raise ConcurrentChange(practice.her_id)
+    session.add(
+        AuditEntry(
+            her_id=practice.her_id,
+            at=now,
+            actor_hpr=actor_hpr,
+            action=action,
+            summary=summary,
+            before=_json(before),
+            after=_json(after),
+        )
+    )
+
+
+def _json(values: dict[str, Any] | None) -> str | None:
+    return None if values is None else json.dumps(values, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[tuple[str, AuditEntry]]
+    has_next_page: bool
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.entries[-1][0] if self.entries else None
+
+
+def encode_cursor(entry_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{entry_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> int | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    if not raw.startswith(_CURSOR_PREFIX) or not raw[len(_CURSOR_PREFIX) :].isdigit():
+        return None
+    return int(raw[len(_CURSOR_PREFIX) :])
+
+
+async def audit_page(
+    *, session: AsyncSession, her_id: int, first: int, after: str | None
+) -> AuditPage:
+    if not 1 <= first <= MAX_PAGE:
+        raise BadUserInput(f"«first» må være mellom 1 og {MAX_PAGE}, ikke {first}.")
+    before_id = None
+    if after is not None:
+        before_id = _decode_cursor(after)
+        if before_id is None or not await audit.entry_exists(
+            session=session, her_id=her_id, entry_id=before_id
+        ):
+            raise BadUserInput("Ukjent markør i «after»: bruk en «cursor» fra en tidligere side.")
+    rows = await audit.entries_of(
+        session=session, her_id=her_id, limit=first + 1, before_id=before_id
+    )
+    return AuditPage(
+        entries=[(encode_cursor(row.id), row) for row in rows[:first]],
+        has_next_page=len(rows) > first,
+    )

@@ -1,0 +1,174 @@
+"""The patient side: standard text, the practice's addition, the active form and the absence
+notice, merged per service as the Helsenorge page shows them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import absences, forms, practices, texts
+from models.absences import Absence
+from models.catalog import Catalog, EntryPointSpec, FormSpec, ServiceSpec
+from models.practices import Practice
+from resolvers.dates import long_date, next_working_day_after
+from resolvers.forms import active_forms
+
+
+@dataclass(frozen=True)
+class AbsenceNoticeView:
+    start: date
+    end: date
+    returns_on: date
+    message: str
+
+
+@dataclass(frozen=True)
+class PatientEntryView:
+    entry_point: EntryPointSpec
+    form: FormSpec | None
+
+
+@dataclass(frozen=True)
+class PatientServiceView:
+    service: ServiceSpec
+    offered: bool
+    available: bool
+    standard_text: str | None
+    practice_text: str | None
+    form: FormSpec | None
+    entry_points: list[PatientEntryView]
+    absence: AbsenceNoticeView | None
+
+
+@dataclass(frozen=True)
+class PatientPanelView:
+    practice: Practice
+    panel_text: str | None
+    services: list[PatientServiceView]
+
+
+def absence_notice(
+    absences_of_practitioner: list[Absence], service: str, on: date
+) -> AbsenceNoticeView | None:
+    """The notice for `on`, if an absence listing `service` covers it. Back-to-back absences
+    (the next starting the day after one ends) read as one, so patients get the real return."""
+    spans = sorted(
+        (a.from_date, a.to_date) for a in absences_of_practitioner if service in a.services
+    )
+    merged: list[list[date]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1] + timedelta(days=1):
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in merged:
+        if start <= on <= end:
+            returns_on = next_working_day_after(end)
+            return AbsenceNoticeView(
+                start=start,
+                end=end,
+                returns_on=returns_on,
+                message=(
+                    "Tjenesten er midlertidig utilgjengelig. "
+                    f"Den åpner igjen {long_date(returns_on)}."
+                ),
+            )
+    return None
+
+
+def merge_service(
+    *,
+    catalog: Catalog,
+    practice: Practice,
+    service: ServiceSpec,
+    saved_texts: dict[str, str | None],
+    forms_in_force: dict[str, FormSpec | None],
+    practitioner_absences: list[Absence],
+    on: date,
+) -> PatientServiceView:
+    offered = service.code in practice.offered
+    slot = catalog.slot_for_service(service.code)
+    notice = absence_notice(practitioner_absences, service.code, on) if offered else None
+    return PatientServiceView(
+        service=service,
+        offered=offered,
+        available=offered and notice is None,
+        standard_text=slot.standard_text if slot else None,
+        practice_text=saved_texts.get(slot.code) if slot else None,
+        form=forms_in_force[service.main_entry_point] if offered else None,
+        entry_points=[
+            PatientEntryView(entry_point=ep, form=forms_in_force[ep.code] if offered else None)
+            for ep in catalog.entry_points_of(service.code)
+        ],
+        absence=notice,
+    )
+
+
+async def patient_panel(
+    *,
+    session: AsyncSession,
+    catalog: Catalog,
+    her_id: int,
+    practitioner_hpr: int | None,
+    on: date,
+    only_service: str | None = None,
+) -> PatientPanelView | None:
+    """None when the practice is unknown, or the practitioner given is not affiliated with it."""
+    practice = await practices.get_practice(session=session, her_id=her_id)
+    if practice is None:
+        return None
+    practitioner_absences: list[Absence] = []
+    if practitioner_hpr is not None:
+        if not await practices.is_affiliated(
+            session=session, her_id=her_id, hpr_number=practitioner_hpr
+        ):
+            return None
+        practitioner_absences = await absences.absences_of_practitioner(
+            session=session, her_id=her_id, hpr_number=practitioner_hpr
+        )
+    saved_texts = {
+        slot: row.text
+        for slot, row in (await texts.texts_of(session=session, her_id=her_id)).items()
+    }
+    forms_in_force = active_forms(catalog, await forms.choices_of(session=session, her_id=her_id))
+    services = [
+        merge_service(
+            catalog=catalog,
+            practice=practice,
+            service=service,
+            saved_texts=saved_texts,
+            forms_in_force=forms_in_force,
+            practitioner_absences=practitioner_absences,
+            on=on,
+        )
+        for service in catalog.services
+        if only_service is None or service.code == only_service
+    ]
+    panel_slot = next((slot for slot in catalog.text_slots if slot.service is None), None)
+    return PatientPanelView(
+        practice=practice,
+        panel_text=saved_texts.get(panel_slot.code) if panel_slot else None,
+        services=services,
+    )
+
+
+async def patient_service(
+    *,
+    session: AsyncSession,
+    catalog: Catalog,
+    her_id: int,
+    service: str,
+    practitioner_hpr: int | None,
+    on: date,
+) -> PatientServiceView | None:
+    panel = await patient_panel(
+        session=session,
+        catalog=catalog,
+        her_id=her_id,
+        practitioner_hpr=practitioner_hpr,
+        on=on,
+        only_service=service,
+    )
+    return panel.services[0] if panel else None

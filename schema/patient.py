@@ -1,0 +1,169 @@
+"""The patient side: what the Helsenorge GP page shows, merged per service."""
+
+from datetime import date
+from typing import Annotated
+
+import strawberry
+
+from resolvers import patient
+from resolvers.patient import AbsenceNoticeView, PatientServiceView
+from schema.context import Context
+from schema.enums import EntryPoint, Service
+from schema.forms import Form
+from schema.practices import PracticeSummary
+
+
+@strawberry.type(description="Why a service is switched off today, and when it opens again.")
+class AbsenceNotice:
+    from_: date = strawberry.field(
+        name="from", description="First day off, following back-to-back absences to their start."
+    )
+    to: date = strawberry.field(
+        description="Last day off, following back-to-back absences to their end."
+    )
+    returns_on: date = strawberry.field(
+        description="First Norwegian working day after `to` (no weekend, no public holiday)."
+    )
+    message: str = strawberry.field(
+        description=(
+            'Sentence for the patient, in Norwegian bokmål, e.g. "Tjenesten er midlertidig '
+            'utilgjengelig. Den åpner igjen tirsdag 9. juli 2024."'
+        )
+    )
+
+    @classmethod
+    def of(cls, view: AbsenceNoticeView | None) -> "AbsenceNotice | None":
+        if view is None:
+            return None
+        return cls(from_=view.start, to=view.end, returns_on=view.returns_on, message=view.message)
+
+
+@strawberry.type(
+    description="One entry point of a service with the form patients go through there."
+)
+class PatientEntry:
+    entry_point: EntryPoint = strawberry.field(description="The entry point.")
+    title: str = strawberry.field(description='What patients see, e.g. "Koronatest".')
+    form: Form | None = strawberry.field(
+        description="The form in force here; null means straight to the service."
+    )
+
+
+@strawberry.type(description="One service of a practice as the patient page shows it.")
+class PatientService:
+    service: Service = strawberry.field(description="The service.")
+    title: str = strawberry.field(description='The patient\'s heading, e.g. "Fornye resept".')
+    lead: str = strawberry.field(description="The short line under the title on the GP page.")
+    offered: bool = strawberry.field(description="Whether the practice offers the service.")
+    available: bool = strawberry.field(
+        description=(
+            "False when not offered, or when an absence of practitionerHpr switches it off on "
+            "the date asked for."
+        )
+    )
+    standard_text: str | None = strawberry.field(description="The standard text; null when none.")
+    practice_text: str | None = strawberry.field(
+        description='The practice\'s addition ("Informasjon fra fastlegekontoret"); null when none.'
+    )
+    form: Form | None = strawberry.field(
+        description=(
+            "The active form at the service's main entry point; null means straight to the "
+            "service (and always null when not offered)."
+        )
+    )
+    entry_points: list[PatientEntry] = strawberry.field(
+        description="Every entry point of the service, with its form."
+    )
+    absence: AbsenceNotice | None = strawberry.field(
+        description="Set when an absence switches the service off on the date asked for."
+    )
+
+    @classmethod
+    def of(cls, view: PatientServiceView) -> "PatientService":
+        return cls(
+            service=Service(view.service.code),
+            title=view.service.patient_title,
+            lead=view.service.patient_lead,
+            offered=view.offered,
+            available=view.available,
+            standard_text=view.standard_text,
+            practice_text=view.practice_text,
+            form=Form.of(view.form),
+            entry_points=[
+                PatientEntry(
+                    entry_point=EntryPoint(e.entry_point.code),
+                    title=e.entry_point.patient_title,
+                    form=Form.of(e.form),
+                )
+                for e in view.entry_points
+            ],
+            absence=AbsenceNotice.of(view.absence),
+        )
+
+
+@strawberry.type(description="The GP panel page of a practice (Fastlegetjenester).")
+class PatientPanel:
+    practice: PracticeSummary = strawberry.field(description="The practice.")
+    panel_text: str | None = strawberry.field(
+        description='The practice\'s FASTLEGEPANEL text ("Informasjon fra legekontor"); null when none.'
+    )
+    services: list[PatientService] = strawberry.field(
+        description='All four services in Service order ("Hva trenger du?"), offered or not.'
+    )
+
+
+HerId = Annotated[int, strawberry.argument(description="HER-id of the practice.")]
+PractitionerHpr = Annotated[
+    int | None,
+    strawberry.argument(
+        description="HPR number of the patient's own GP; their absences switch services off."
+    ),
+]
+On = Annotated[
+    date | None,
+    strawberry.argument(description="The date to show; today in Europe/Oslo when left out."),
+]
+
+
+async def patient_service(
+    info: strawberry.Info[Context],
+    her_id: HerId,
+    service: Annotated[Service, strawberry.argument(description="The service.")],
+    practitioner_hpr: PractitionerHpr = None,
+    on: On = None,
+) -> PatientService | None:
+    ctx = info.context
+    async with ctx.db.read() as session:
+        view = await patient.patient_service(
+            session=session,
+            catalog=ctx.catalog,
+            her_id=her_id,
+            service=service.value,
+            practitioner_hpr=practitioner_hpr,
+            on=on or ctx.today(),
+        )
+    return PatientService.of(view) if view else None
+
+
+async def patient_panel(
+    info: strawberry.Info[Context],
+    her_id: HerId,
+    practitioner_hpr: PractitionerHpr = None,
+    on: On = None,
+) -> PatientPanel | None:
+    ctx = info.context
+    async with ctx.db.read() as session:
+        view = await patient.patient_panel(
+            session=session,
+            catalog=ctx.catalog,
+            her_id=her_id,
+            practitioner_hpr=practitioner_hpr,
+            on=on or ctx.today(),
+        )
+    if view is None:
+        return None
+    return PatientPanel(
+        practice=PracticeSummary(her_id=view.practice.her_id, name=view.practice.name),
+        panel_text=view.panel_text,
+        services=[PatientService.of(s) for s in view.services],
+    )

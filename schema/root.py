@@ -1,0 +1,83 @@
+"""The Schema: Query and Mutation assembled from the per-domain modules."""
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+
+from schema import absences, patient, practices, texts
+from schema import forms as form_schema
+from schema.errors import ErrorCodes
+from schema.scalars import SCALAR_OVERRIDES
+
+
+@strawberry.type(
+    description=(
+        "Tilpass Helsenorge. Admin fields need `Authorization: Bearer <token>` of a practitioner "
+        "affiliated with the practice; patient fields and `forms` are public."
+    )
+)
+class Query:
+    me: practices.Practitioner | None = strawberry.field(
+        resolver=practices.me,
+        description="The practitioner the bearer token belongs to; null without a valid token.",
+    )
+    practice: practices.Practice | None = strawberry.field(
+        resolver=practices.practice,
+        description=(
+            "Admin view of one practice (virksomhet). Needs a token of an affiliated practitioner: "
+            "UNAUTHENTICATED without one, FORBIDDEN otherwise (also for an unknown herId)."
+        ),
+    )
+    forms: list[form_schema.Form] = strawberry.field(
+        resolver=form_schema.forms_query,
+        description="The form catalogue (public), optionally only the forms allowed at one entry point.",
+    )
+    patient_service: patient.PatientService | None = strawberry.field(
+        resolver=patient.patient_service,
+        description=(
+            "Patient side: one service of a practice, merged. Null when the practice is unknown, "
+            "or practitionerHpr is given and is not affiliated with it."
+        ),
+    )
+    patient_panel: patient.PatientPanel | None = strawberry.field(
+        resolver=patient.patient_panel,
+        description="Patient side: the GP panel page of a practice. Same null rule as patientService.",
+    )
+
+
+@strawberry.type(
+    description=(
+        "Changes by a GP. Needs a bearer token of a practitioner affiliated with the practice. "
+        "Expected failures come back in userErrors and change nothing."
+    )
+)
+class Mutation:
+    save_texts: texts.SaveTextsPayload = strawberry.mutation(
+        resolver=texts.save_texts,
+        description='Saves the practice\'s additions to the info texts ("LAGRE"), all or nothing.',
+    )
+    choose_form: form_schema.ChooseFormPayload = strawberry.mutation(
+        resolver=form_schema.choose_form,
+        description='Chooses the active form at an entry point; formId null means no form ("Ingen").',
+    )
+    add_absence: absences.AddAbsencePayload = strawberry.mutation(
+        resolver=absences.add_absence,
+        description=(
+            'Registers a temporary absence ("LEGG TIL FRAVÆR") that switches services off for the '
+            "practitioner's patients."
+        ),
+    )
+    delete_absence: absences.DeleteAbsencePayload = strawberry.mutation(
+        resolver=absences.delete_absence, description='Deletes an absence ("SLETT").'
+    )
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    scalar_overrides=SCALAR_OVERRIDES,
+    extensions=[ErrorCodes, ParserCache(maxsize=256), ValidationCache(maxsize=256)],
+)
+
+
+def export_sdl() -> str:
+    return schema.as_str() + "\n"
