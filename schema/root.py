@@ -75,7 +75,7 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     scalar_overrides=SCALAR_OVERRIDES,
-    extensions=[ErrorCodes, ParserCache(maxsize=256), ValidationCache(maxsize=256)],
+    extensions=[ErrorCodes, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
 )
 
 

@@ -1,0 +1,134 @@
+"""Fixtures: a fresh SQLite database per test with the test registry imported, the ASGI app
+on httpx's ASGI transport, a clock the test can set, and tokens for any HPR number."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from app import Services, create_app
+from auth import DevelopmentTokens, development_tokens
+from models.catalog import load_catalog
+from models.database import Database
+from resolvers.registry import import_registry, parse_registry
+from settings import Settings
+
+TESTS = Path(__file__).resolve().parent
+OSLO = ZoneInfo("Europe/Oslo")
+
+# The test registry (tests/registry.json).
+STORGATA = 8142519  # offers all four services
+FJORDBYEN = 8142520  # offers all but E_KONSULTASJON
+ASTRID = 9144889  # Storgata only
+KRISTIAN = 1810001  # Storgata and Fjordbyen
+JACOB = 5550123  # Fjordbyen only
+STRANGER = 7654321  # a valid token, but not in the registry
+
+# "Today" in every test unless the test moves the clock: Monday 10 June 2024, Europe/Oslo.
+TODAY = date(2024, 6, 10)
+
+
+class Clock:
+    """The app's clock, settable by the test (a real dependency, not a mock)."""
+
+    def __init__(self, today: date = TODAY) -> None:
+        self.set(today)
+
+    def set(self, today: date, at: time = time(10, 0)) -> None:
+        self.moment = datetime.combine(today, at, tzinfo=OSLO).astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+@dataclass
+class Api:
+    """Posts GraphQL documents the way a client does and unpacks the answer."""
+
+    client: httpx.AsyncClient
+    tokens: DevelopmentTokens
+
+    def token(self, hpr: int) -> str:
+        return self.tokens.issue(hpr)
+
+    async def post(
+        self,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        hpr: int | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        """The whole response body (data and errors); the HTTP status must be 200."""
+        headers = {}
+        if hpr is not None:
+            token = self.token(hpr)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        response = await self.client.post(
+            "/graphql", json={"query": document, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def data(
+        self, document: str, variables: dict[str, Any] | None = None, *, hpr: int | None = None
+    ) -> dict[str, Any]:
+        """The data of a response that must have no top-level errors."""
+        body = await self.post(document, variables, hpr=hpr)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [error.get("extensions", {}).get("code") for error in body.get("errors", [])]
+
+
+def registry_text(name: str = "registry.json") -> str:
+    return (TESTS / name).read_text(encoding="utf-8")
+
+
+async def import_text(db: Database, text: str) -> None:
+    entries = parse_registry(load_catalog(), text)
+    async with db.write() as session:
+        await import_registry(session=session, entries=entries)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'tilpass.db'}")
+
+
+@pytest.fixture
+async def db(settings: Settings):
+    database = Database(settings.database_url)
+    await database.upgrade()
+    await import_text(database, registry_text())
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def api(db: Database, settings: Settings, clock: Clock):
+    tokens = await development_tokens(db, settings)
+    services = Services(db=db, catalog=load_catalog(), verifier=tokens, clock=clock)
+    app = create_app(services, settings=settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client=client, tokens=tokens)
+
+
+def as_json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
