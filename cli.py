@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from auth import ProductionSettingsMissing, development_tokens, production_verifier
 from models.catalog import load_catalog
@@ -14,7 +16,7 @@ from models.database import Database
 from resolvers.registry import ImportResult, RegistryError, import_registry, parse_registry
 from settings import Settings, load_settings
 
-DEMO_PRACTITIONER = 9144889
+T = TypeVar("T")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,8 +72,8 @@ def _serve(settings: Settings, host: str, port: int) -> int:
         except ProductionSettingsMissing as exc:
             print(exc, file=sys.stderr)
             return 2
-    # Upgrade before the server starts so a migration error is reported here, plainly.
-    asyncio.run(_with_database(settings, lambda db: asyncio.sleep(0)))
+    # Upgrade before the server starts so that a migration error is reported here, plainly.
+    asyncio.run(_with_database(settings, _nothing))
     uvicorn.run("app:app", host=host, port=port, proxy_headers=True)
     return 0
 
@@ -110,7 +112,11 @@ def _token(settings: Settings, hpr: int) -> int:
     return 0
 
 
-async def _with_database(settings: Settings, action):  # noqa: ANN001, ANN202
+async def _nothing(db: Database) -> None:
+    return None
+
+
+async def _with_database(settings: Settings, action: Callable[[Database], Awaitable[T]]) -> T:
     db = Database(settings.database_url)
     try:
         await db.upgrade()
