@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -35,6 +35,9 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {}
+        if self.is_sqlite and not _in_memory(url):
+            # A fresh machine may name a folder that is not there yet.
+            Path(make_url(url).database or ".").parent.mkdir(parents=True, exist_ok=True)
         if self.is_sqlite and _in_memory(url):
             # Every session must see the same in-memory database.
             kwargs["poolclass"] = StaticPool

@@ -121,6 +121,7 @@ async def save_texts(
     }
     if not changed:
         return []
+    before = {slot: current[slot].text if slot in current else None for slot in changed}
     for slot, text in changed.items():
         row = current.get(slot)
         if row is None:
@@ -138,7 +139,7 @@ async def save_texts(
         actor_hpr=actor_hpr,
         action="saveTexts",
         summary=f"Endret tilleggsinformasjon for {titles}.",
-        before={slot: current[slot].text if slot in current else None for slot in changed},
+        before=before,
         after=changed,
         now=now,
     )
