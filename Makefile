@@ -25,11 +25,13 @@ run: $(VENV)/.installed
 	@echo "GraphiQL: http://$(HOST):$(PORT)/graphql"
 	$(BIN)/tilpass serve --host $(HOST) --port $(PORT)
 
-# Sets everything up, checks style and runs the whole test suite.
+# Sets everything up, checks style and runs the whole test suite: on SQLite, and on
+# PostgreSQL too when a server answers (tests/postgres_server.py finds or starts one).
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q
+	url=$$($(BIN)/python tests/postgres_server.py) && \
+	TILPASS_TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest -q
 
 schema: $(VENV)/.installed
 	$(BIN)/tilpass export-schema > schema.graphql

@@ -8,16 +8,10 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import models.absences
-import models.audit
-import models.forms
-import models.keys
-import models.practices
-import models.texts  # noqa: F401  (registers every table on the metadata)
-from models.base import Base
+from models.tables import metadata
 from settings import load_settings
 
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations(connection) -> None:

@@ -66,8 +66,15 @@ class Database:
             async with self._sessions() as session, _transaction(session):
                 yield session
 
-    async def upgrade(self) -> None:
-        """Brings the schema to the newest migration; safe when several processes start at once."""
+    async def upgrade(self, revision: str = "head") -> None:
+        """Brings the schema to `revision` (the newest by default); safe when several processes
+        start at once."""
+        await self._migrate("upgrade", revision)
+
+    async def downgrade(self, revision: str) -> None:
+        await self._migrate("downgrade", revision)
+
+    async def _migrate(self, action: str, revision: str) -> None:
         async with self._write_lock, self.engine.connect() as connection:
             if self.is_sqlite:
                 connection = await connection.execution_options(tilpass_write=True)
@@ -76,7 +83,7 @@ class Database:
                     await connection.execute(
                         text("SELECT pg_advisory_xact_lock(:id)"), {"id": UPGRADE_LOCK_ID}
                     )
-                await connection.run_sync(_run_alembic, "upgrade", "head")
+                await connection.run_sync(_run_alembic, action, revision)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

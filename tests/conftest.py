@@ -1,24 +1,34 @@
-"""Fixtures: a fresh SQLite database per test with the test registry imported, the ASGI app
-on httpx's ASGI transport, a clock the test can set, and tokens for any HPR number."""
+"""Fixtures: a fresh database per test with the test registry imported, the ASGI app on
+httpx's ASGI transport, a clock the test can set, and tokens for any HPR number.
+
+Every test that uses a database runs twice: on SQLite, and on PostgreSQL when
+TILPASS_TEST_DATABASE_URL names a server (each test then gets a database of its own, created
+and dropped around it). `make test` sets it when PostgreSQL answers on 127.0.0.1:5432."""
 
 from __future__ import annotations
 
 import json
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import httpx
 import pytest
+from sqlalchemy import make_url
 
 from app import Services, create_app
 from auth import DevelopmentTokens, development_tokens
 from models.catalog import load_catalog
 from models.database import Database
 from resolvers.registry import import_registry, parse_registry
-from settings import Settings
+from settings import Settings, normalise_database_url
 
 TESTS = Path(__file__).resolve().parent
 OSLO = ZoneInfo("Europe/Oslo")
@@ -106,9 +116,36 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'tilpass.db'}")
+POSTGRES_ENV = "TILPASS_TEST_DATABASE_URL"
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database for one test; dropped afterwards."""
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        pytest.skip(f"PostgreSQL: set {POSTGRES_ENV} (make test does when a server answers)")
+    server_url = make_url(normalise_database_url(server))
+    name = f"tilpass_test_{uuid.uuid4().hex[:16]}"
+    admin_dsn = server_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield server_url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Settings]:
+    if request.param == "sqlite":
+        yield Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'tilpass.db'}")
+        return
+    async with postgres_database() as url:
+        yield Settings(database_url=url)
 
 
 @pytest.fixture

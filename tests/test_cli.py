@@ -2,11 +2,9 @@
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from models.catalog import load_catalog
 from models.database import Database
 from settings import Settings
 from tests.conftest import ASTRID, FJORDBYEN, KRISTIAN, STORGATA, TESTS
+from tests.servers import Server
 
 PROJECT = TESTS.parent
 
@@ -189,43 +188,18 @@ def test_token_is_refused_in_production(tmp_path, env):
     assert "Traceback" not in result.stderr
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_accepts_a_token_from_the_token_command(tmp_path, env):
     # Given the demo registry and a token from the command line
     assert tilpass("seed-demo", cwd=tmp_path, env=env).returncode == 0
     token = token_of(tilpass("token", "--hpr", str(ASTRID), cwd=tmp_path, env=env))
     # When the server runs on the same database
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = Server(cwd=tmp_path, env=env).start()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            try:
-                health = httpx.get(f"{base}/healthz", timeout=1)
-                if health.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.1)
+        health = httpx.get(f"{server.base}/healthz", timeout=5)
         assert health.json() == {"status": "ok"}
         # Then it knows who the token belongs to
         response = httpx.post(
-            f"{base}/graphql",
+            f"{server.base}/graphql",
             json={"query": ME},
             headers={"Authorization": f"Bearer {token}"},
             timeout=10,
@@ -235,9 +209,4 @@ def test_serve_accepts_a_token_from_the_token_command(tmp_path, env):
         assert "errors" not in body, body
         assert body["data"]["me"]["hprNumber"] == ASTRID
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        server.stop()
