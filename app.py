@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Scope
 from strawberry.asgi import GraphQL
 
 from auth import TokenVerifier, token_verifier
+from caching import CachedGraphQL, ChangeWatcher, ResponseCache
 from models.catalog import Catalog, load_catalog
 from models.database import Database
 from resolvers.dates import Clock, system_clock
@@ -29,14 +31,32 @@ class Services:
     catalog: Catalog
     verifier: TokenVerifier
     clock: Clock = system_clock
+    cache: ResponseCache = field(default_factory=ResponseCache)
+    watcher: ChangeWatcher | None = None
+
+    async def start(self) -> None:
+        """Starts following changes made by other instances and processes."""
+        self.watcher = ChangeWatcher(self.db, self.cache)
+        await self.watcher.start()
+
+    async def stop(self) -> None:
+        if self.watcher is not None:
+            await self.watcher.stop()
 
 
 async def open_services(settings: Settings, *, clock: Clock = system_clock) -> Services:
     db = Database(settings.database_url)
     await db.upgrade()
-    return Services(
+    services = Services(
         db=db, catalog=load_catalog(), verifier=await token_verifier(db, settings), clock=clock
     )
+    await services.start()
+    return services
+
+
+def _cache_and_clock(scope: Scope) -> tuple[ResponseCache, Clock]:
+    services: Services = scope["app"].state.services
+    return services.cache, services.clock
 
 
 class TilpassGraphQL(GraphQL[Context, None]):
@@ -48,6 +68,7 @@ class TilpassGraphQL(GraphQL[Context, None]):
             catalog=services.catalog,
             verifier=services.verifier,
             clock=services.clock,
+            cache=services.cache,
         )
 
 
@@ -69,12 +90,13 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
         try:
             yield
         finally:
+            await app.state.services.stop()
             await app.state.services.db.dispose()
 
     graphql = TilpassGraphQL(schema, graphql_ide=None if settings.production else "graphiql")
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", CachedGraphQL(graphql, _cache_and_clock), methods=["GET", "POST"]),
             Route("/healthz", healthz),
         ],
         lifespan=lifespan,

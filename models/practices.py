@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, select, update
+from sqlalchemy import JSON, ForeignKey, Integer, String, exists, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,6 +18,8 @@ class Practice(Base):
     # Services the practice offers, from the registry import (list of service codes).
     offered: Mapped[list[str]] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # The change counter's value of the last change here (see models.changes).
+    changed_in: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
 
 
 class Practitioner(Base):
@@ -42,21 +44,29 @@ async def get_practice(*, session: AsyncSession, her_id: int) -> Practice | None
     return await session.get(Practice, her_id)
 
 
-async def lock_practice(*, session: AsyncSession, her_id: int) -> Practice | None:
-    """The practice row, locked for this write transaction (SQLite holds the write lock already)."""
-    result = await session.execute(
-        select(Practice).where(Practice.her_id == her_id).with_for_update()
+async def practice_with_affiliation(
+    *, session: AsyncSession, her_id: int, hpr_number: int | None, lock: bool = False
+) -> tuple[Practice | None, bool]:
+    """The practice and whether `hpr_number` (if given) is affiliated with it, in one
+    statement. With `lock`, the practice's row is locked for this write transaction (SQLite
+    holds the write lock already)."""
+    affiliated = (
+        exists().where(Affiliation.her_id == her_id, Affiliation.hpr_number == hpr_number)
+        if hpr_number is not None
+        else literal(True)
     )
-    return result.scalar_one_or_none()
+    query = select(Practice, affiliated).where(Practice.her_id == her_id)
+    row = (await session.execute(query.with_for_update(of=Practice) if lock else query)).first()
+    return (None, False) if row is None else (row[0], bool(row[1]))
 
 
-async def bump_version(*, session: AsyncSession, her_id: int, expected: int) -> bool:
+async def bump_version(*, session: AsyncSession, her_id: int, expected: int, change: int) -> bool:
     """Moves the version on by one only if it still is `expected`: the conditional UPDATE is
     what keeps two concurrent saves from both succeeding."""
     result = await session.execute(
         update(Practice)
         .where(Practice.her_id == her_id, Practice.version == expected)
-        .values(version=Practice.version + 1)
+        .values(version=Practice.version + 1, changed_in=change)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

@@ -1,8 +1,8 @@
 """Every table module, imported so that Base.metadata is complete (migrations, tests)."""
 
-from models import absences, audit, forms, keys, practices, texts
+from models import absences, audit, changes, forms, keys, practices, texts
 from models.base import Base
 
 metadata = Base.metadata
 
-__all__ = ["absences", "audit", "forms", "keys", "metadata", "practices", "texts"]
+__all__ = ["absences", "audit", "changes", "forms", "keys", "metadata", "practices", "texts"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import audit, practices
+from models import audit, changes, practices
 from models.audit import AuditEntry
 from models.practices import Practice
 from resolvers.errors import BadUserInput
@@ -36,8 +36,9 @@ async def record_change(
     after: dict[str, Any] | None,
     now: datetime,
 ) -> None:
+    change = await changes.next_change(session=session)
     if not await practices.bump_version(
-        session=session, her_id=practice.her_id, expected=practice.version
+        session=session, her_id=practice.her_id, expected=practice.version, change=change
     ):
         raise ConcurrentChange(practice.her_id)
     session.add(

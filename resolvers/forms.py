@@ -53,10 +53,17 @@ def tool_view(catalog: Catalog, entry_point: str, choice: ToolChoice | None) -> 
     )
 
 
-def active_forms(catalog: Catalog, choices: dict[str, ToolChoice]) -> dict[str, FormSpec | None]:
-    """The form in force at every entry point, defaults included."""
+def forms_in_force_at(
+    catalog: Catalog, chosen: dict[str, str | None]
+) -> dict[str, FormSpec | None]:
+    """The form in force at every entry point: the practice's choice (None is "Ingen"), else
+    the catalogue default."""
     return {
-        ep.code: tool_view(catalog, ep.code, choices.get(ep.code)).active_form
+        ep.code: (
+            (catalog.form(chosen[ep.code]) if chosen[ep.code] else None)
+            if ep.code in chosen
+            else catalog.default_form(ep.code)
+        )
         for ep in catalog.entry_points
     }
 

@@ -8,12 +8,12 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import absences, forms, practices, texts
+from models import absences, patient, practices
 from models.absences import Absence
 from models.catalog import Catalog, EntryPointSpec, FormSpec, ServiceSpec
 from models.practices import Practice
 from resolvers.dates import long_date, next_working_day_after
-from resolvers.forms import active_forms
+from resolvers.forms import forms_in_force_at
 
 
 @dataclass(frozen=True)
@@ -115,24 +115,21 @@ async def patient_panel(
     on: date,
     only_service: str | None = None,
 ) -> PatientPanelView | None:
-    """None when the practice is unknown, or the practitioner given is not affiliated with it."""
-    practice = await practices.get_practice(session=session, her_id=her_id)
-    if practice is None:
+    """None when the practice is unknown, or the practitioner given is not affiliated with it.
+    At most three statements: the practice (with the affiliation), its settings, and the
+    practitioner's absences."""
+    practice, affiliated = await practices.practice_with_affiliation(
+        session=session, her_id=her_id, hpr_number=practitioner_hpr
+    )
+    if practice is None or not affiliated:
         return None
     practitioner_absences: list[Absence] = []
     if practitioner_hpr is not None:
-        if not await practices.is_affiliated(
-            session=session, her_id=her_id, hpr_number=practitioner_hpr
-        ):
-            return None
         practitioner_absences = await absences.absences_of_practitioner(
             session=session, her_id=her_id, hpr_number=practitioner_hpr
         )
-    saved_texts = {
-        slot: row.text
-        for slot, row in (await texts.texts_of(session=session, her_id=her_id)).items()
-    }
-    forms_in_force = active_forms(catalog, await forms.choices_of(session=session, her_id=her_id))
+    saved_texts, chosen_forms = await patient.settings_of(session=session, her_id=her_id)
+    forms_in_force = forms_in_force_at(catalog, chosen_forms)
     services = [
         merge_service(
             catalog=catalog,

@@ -14,14 +14,10 @@ async def require_affiliation(
 ) -> Practice:
     """The practice, if `actor_hpr` is affiliated with it. An unknown practice is refused the
     same way as a foreign one so that nothing leaks about which HER-ids exist."""
-    practice = (
-        await practices.lock_practice(session=session, her_id=her_id)
-        if lock
-        else await practices.get_practice(session=session, her_id=her_id)
+    practice, affiliated = await practices.practice_with_affiliation(
+        session=session, her_id=her_id, hpr_number=actor_hpr, lock=lock
     )
-    if practice is None or not await practices.is_affiliated(
-        session=session, her_id=her_id, hpr_number=actor_hpr
-    ):
+    if practice is None or not affiliated:
         raise Forbidden()
     return practice
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import changes
 from models.catalog import Catalog
 from models.practices import Affiliation, Practice, Practitioner
 
@@ -154,6 +155,9 @@ async def import_registry(*, session: AsyncSession, entries: list[PracticeEntry]
         else:
             person.name = name
     await session.flush()
+    # Affiliations anywhere may change, so every instance forgets every practice it cached.
+    change = await changes.next_change(session=session)
+    await changes.stamp_practices(session=session, change=change, her_ids=None)
     await session.execute(delete(Affiliation))
     pairs = [(e.her_id, hpr) for e in entries for hpr, _ in e.practitioners]
     session.add_all(Affiliation(her_id=her_id, hpr_number=hpr) for her_id, hpr in pairs)

@@ -4,10 +4,12 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.absences import Absence as AbsenceRow
 from models.practices import Practitioner
 from resolvers import absences
+from resolvers.errors import Problem
 from schema.context import Context
 from schema.enums import Service
 from schema.errors import UserError, user_errors
@@ -107,7 +109,9 @@ async def add_absence(input: AddAbsenceInput, info: strawberry.Info[Context]) ->
 
     ctx = info.context
     actor = ctx.require_actor()
-    async with ctx.db.write() as session:
+    added: list[Absence] = []
+
+    async def change(session: AsyncSession) -> list[Problem]:
         row, problems = await absences.add_absence(
             session=session,
             catalog=ctx.catalog,
@@ -119,14 +123,16 @@ async def add_absence(input: AddAbsenceInput, info: strawberry.Info[Context]) ->
             services=[s.value for s in input.services],
             now=ctx.now(),
         )
-        if problems:
-            await session.rollback()
-        name = None
         if row is not None:
             practitioner = await session.get(Practitioner, row.hpr_number)
-            name = practitioner.name if practitioner else None
+            added.append(
+                Absence.of(row, {row.hpr_number: practitioner.name} if practitioner else {})
+            )
+        return problems
+
+    problems = await ctx.apply(input.her_id, change)
     return AddAbsencePayload(
-        absence=Absence.of(row, {row.hpr_number: name} if name else {}) if row else None,
+        absence=None if problems else added[0],
         practice=await load_practice(ctx, input.her_id),
         user_errors=user_errors(problems),
     )
@@ -139,17 +145,17 @@ async def delete_absence(
 
     ctx = info.context
     actor = ctx.require_actor()
-    async with ctx.db.write() as session:
-        problems = await absences.delete_absence(
+    problems = await ctx.apply(
+        input.her_id,
+        lambda session: absences.delete_absence(
             session=session,
             catalog=ctx.catalog,
             her_id=input.her_id,
             actor_hpr=actor,
             absence_id=str(input.id),
             now=ctx.now(),
-        )
-        if problems:
-            await session.rollback()
+        ),
+    )
     return DeleteAbsencePayload(
         deleted_id=None if problems else input.id,
         practice=await load_practice(ctx, input.her_id),

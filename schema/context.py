@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from auth import TokenVerifier
+from caching import SCOPE_KEY, CacheNote, ResponseCache
 from models.catalog import Catalog
 from models.database import Database
 from resolvers.dates import Clock, oslo_date
-from resolvers.errors import Unauthenticated
+from resolvers.errors import Problem, Unauthenticated
 
 
 @dataclass
@@ -21,8 +24,39 @@ class Context:
     catalog: Catalog
     verifier: TokenVerifier
     clock: Clock
+    cache: ResponseCache | None = None
     _actor: int | None = field(default=None, init=False)
     _actor_known: bool = field(default=False, init=False)
+
+    @property
+    def cache_note(self) -> CacheNote:
+        """This request's note for the response cache (a throwaway one outside HTTP)."""
+        note = self.request.scope.get(SCOPE_KEY)
+        if note is None:
+            note = self.request.scope[SCOPE_KEY] = CacheNote(cacheable=False)
+        return note
+
+    def reads_practice(self, her_id: int) -> None:
+        """The response depends on this practice's settings."""
+        self.cache_note.her_ids.add(her_id)
+
+    def changed_practice(self, her_id: int) -> None:
+        """A change to the practice has committed: this instance forgets it at once."""
+        if self.cache is not None:
+            self.cache.invalidate([her_id])
+
+    async def apply(
+        self, her_id: int, change: Callable[[AsyncSession], Awaitable[list[Problem]]]
+    ) -> list[Problem]:
+        """Runs `change` in one write transaction: committed when it finds no problem, rolled
+        back otherwise; a committed change is forgotten by this instance's cache at once."""
+        async with self.db.write() as session:
+            problems = await change(session)
+            if problems:
+                await session.rollback()
+        if not problems:
+            self.changed_practice(her_id)
+        return problems
 
     def now(self) -> datetime:
         return self.clock()
@@ -32,6 +66,8 @@ class Context:
 
     def actor_hpr(self) -> int | None:
         """The HPR number of a valid bearer token, else None."""
+        # Anything that depends on who asks must never be shared through the cache.
+        self.cache_note.cacheable = False
         if not self._actor_known:
             self._actor = self._verify()
             self._actor_known = True

@@ -43,6 +43,9 @@ class ErrorCodes(SchemaExtension):
         result = self.execution_context.result
         if result is None or not result.errors:
             return
+        context = self.execution_context.context
+        if hasattr(context, "cache_note"):
+            context.cache_note.cacheable = False
         result.errors = [_present(error) for error in result.errors]
 
 

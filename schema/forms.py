@@ -132,8 +132,9 @@ async def choose_form(input: ChooseFormInput, info: strawberry.Info[Context]) ->
     ctx = info.context
     actor = ctx.require_actor()
     entry_point = input.entry_point.value
-    async with ctx.db.write() as session:
-        problems = await forms.choose_form(
+    problems = await ctx.apply(
+        input.her_id,
+        lambda session: forms.choose_form(
             session=session,
             catalog=ctx.catalog,
             her_id=input.her_id,
@@ -143,9 +144,8 @@ async def choose_form(input: ChooseFormInput, info: strawberry.Info[Context]) ->
             reset_to_default=bool(input.reset_to_default),
             expected_version=input.expected_version,
             now=ctx.now(),
-        )
-        if problems:
-            await session.rollback()
+        ),
+    )
     async with ctx.db.read() as session:
         tools = await forms.tools_view(session=session, catalog=ctx.catalog, her_id=input.her_id)
     tool = next(t for t in tools if t.entry_point.code == entry_point)

@@ -133,6 +133,7 @@ async def patient_service(
     on: On = None,
 ) -> PatientService | None:
     ctx = info.context
+    ctx.reads_practice(her_id)
     async with ctx.db.read() as session:
         view = await patient.patient_service(
             session=session,
@@ -152,6 +153,7 @@ async def patient_panel(
     on: On = None,
 ) -> PatientPanel | None:
     ctx = info.context
+    ctx.reads_practice(her_id)
     async with ctx.db.read() as session:
         view = await patient.patient_panel(
             session=session,

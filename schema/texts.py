@@ -94,8 +94,9 @@ async def save_texts(input: SaveTextsInput, info: strawberry.Info[Context]) -> S
 
     ctx = info.context
     actor = ctx.require_actor()
-    async with ctx.db.write() as session:
-        problems = await texts.save_texts(
+    problems = await ctx.apply(
+        input.her_id,
+        lambda session: texts.save_texts(
             session=session,
             catalog=ctx.catalog,
             her_id=input.her_id,
@@ -103,9 +104,8 @@ async def save_texts(input: SaveTextsInput, info: strawberry.Info[Context]) -> S
             expected_version=input.expected_version,
             entries=[(entry.slot.value, entry.text) for entry in input.texts],
             now=ctx.now(),
-        )
-        if problems:
-            await session.rollback()
+        ),
+    )
     return SaveTextsPayload(
         practice=await load_practice(ctx, input.her_id), user_errors=user_errors(problems)
     )

@@ -161,10 +161,14 @@ async def db(settings: Settings):
 async def api(db: Database, settings: Settings, clock: Clock):
     tokens = await development_tokens(db, settings)
     services = Services(db=db, catalog=load_catalog(), verifier=tokens, clock=clock)
+    await services.start()
     app = create_app(services, settings=settings)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(client=client, tokens=tokens)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Api(client=client, tokens=tokens)
+    finally:
+        await services.stop()
 
 
 def as_json(text: str | None) -> Any:

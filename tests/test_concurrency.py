@@ -48,9 +48,11 @@ async def second_api(api, settings, clock):
     db = Database(settings.database_url)
     tokens = await development_tokens(db, settings)
     services = Services(db=db, catalog=load_catalog(), verifier=tokens, clock=clock)
+    await services.start()
     transport = httpx.ASGITransport(app=create_app(services, settings=settings))
     async with httpx.AsyncClient(transport=transport, base_url="http://second") as client:
         yield Api(client=client, tokens=tokens)
+    await services.stop()
     await db.dispose()
 
 

@@ -13,6 +13,7 @@ TABLES = {
     "absence",
     "affiliation",
     "audit_entry",
+    "change_counter",
     "practice",
     "practice_text",
     "practitioner",

@@ -1,0 +1,263 @@
+"""Whole-response caching of the patient view, kept fresh.
+
+The patient page is the hot path: millions of reads, rare writes. A response that only
+public patient fields produced is kept in process memory, keyed by the request as sent and
+the date in Europe/Oslo (so an absence starting tomorrow takes effect at midnight without a
+write), and tagged with the practices it read. It is forgotten
+- at once, on this instance, when a mutation here commits a change to one of them;
+- within `POLL_SECONDS` on every other instance, which polls the database's change counter
+  (models.changes). Polling rather than LISTEN/NOTIFY: it works the same on SQLite and
+  PostgreSQL, needs no dedicated connection, and also sees changes made by other processes
+  such as `tilpass import-registry`. If a poll fails, the cache is emptied and bypassed
+  until a poll succeeds again, so an outage can never serve a stale view.
+
+Responses carry an ETag (a hash of the body, so it changes exactly when the body does) and
+`Cache-Control: no-cache`, so browsers and CDNs revalidate; a GET with a matching
+If-None-Match gets 304."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from models import changes
+from models.database import Database
+from resolvers.dates import Clock, oslo_date
+
+log = logging.getLogger("tilpass.cache")
+
+POLL_SECONDS = 0.25
+MAX_ENTRIES = 20_000
+SCOPE_KEY = "tilpass.cache"
+PUBLIC = b"public, no-cache"
+PRIVATE = b"no-store"
+
+
+@dataclass
+class CacheNote:
+    """What one request's execution found out about whether its response may be kept."""
+
+    cacheable: bool = True
+    her_ids: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Entry:
+    status: int
+    headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes
+    etag: bytes
+    her_ids: frozenset[int]
+
+
+class ResponseCache:
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self.enabled = True
+        # Moves on at every invalidation: a response computed across one is not stored,
+        # since it may hold what was just invalidated.
+        self.epoch = 0
+        self._entries: dict[Any, Entry] = {}
+        self._by_practice: dict[int, set[Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Any) -> Entry | None:
+        return self._entries.get(key) if self.enabled else None
+
+    def put(self, key: Any, entry: Entry, epoch: int) -> None:
+        if not self.enabled or epoch != self.epoch:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._drop(next(iter(self._entries)))
+        self._entries[key] = entry
+        for her_id in entry.her_ids:
+            self._by_practice.setdefault(her_id, set()).add(key)
+
+    def invalidate(self, her_ids: Iterable[int]) -> None:
+        self.epoch += 1
+        for her_id in her_ids:
+            for key in self._by_practice.pop(her_id, ()):
+                self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self.epoch += 1
+        self._entries.clear()
+        self._by_practice.clear()
+
+    def _drop(self, key: Any) -> None:
+        entry = self._entries.pop(key)
+        for her_id in entry.her_ids:
+            keys = self._by_practice.get(her_id)
+            if keys is not None:
+                keys.discard(key)
+
+
+class ChangeWatcher:
+    """Polls the change counter and forgets what other instances (or processes) changed."""
+
+    def __init__(self, db: Database, cache: ResponseCache, interval: float = POLL_SECONDS) -> None:
+        self.db, self.cache, self.interval = db, cache, interval
+        self.seen: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.poll()
+        self._task = asyncio.create_task(self._run(), name="tilpass-change-watcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def poll(self) -> None:
+        async with self.db.read() as session:
+            value = await changes.current_change(session=session)
+            if self.seen is None:
+                self.cache.clear()
+            elif value != self.seen:
+                her_ids = await changes.changed_since(session=session, change=self.seen)
+                self.cache.invalidate(her_ids)
+        self.seen = value
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.poll()
+            except Exception:
+                log.exception("change poll failed; patient cache off until it succeeds")
+                self.cache.clear()
+                self.cache.enabled = False
+                self.seen = None
+            else:
+                self.cache.enabled = True
+
+
+def etag_of(body: bytes) -> bytes:
+    return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value
+    return b""
+
+
+def _matches(if_none_match: bytes, etag: bytes) -> bool:
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")]
+    return b"*" in tags or etag in tags
+
+
+class CachedGraphQL:
+    """Wraps the GraphQL endpoint with the response cache described above. `locate` finds
+    the process's cache and clock, which exist only once the app has started."""
+
+    def __init__(
+        self, app: ASGIApp, locate: Callable[[Scope], tuple[ResponseCache, Clock]]
+    ) -> None:
+        self.app, self.locate = app, locate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope.get("method")
+        if scope["type"] != "http" or method not in ("GET", "POST"):
+            await self.app(scope, receive, send)
+            return
+        accept = _header(scope, b"accept")
+        if method == "GET" and b"text/html" in accept:
+            await self.app(scope, receive, send)  # GraphiQL
+            return
+        cache, clock = self.locate(scope)
+        body = await _read_body(receive) if method == "POST" else b""
+        today: date = oslo_date(clock())
+        key = (method, scope["query_string"], body, _header(scope, b"content-type"), accept, today)
+        conditional = _header(scope, b"if-none-match") if method == "GET" else b""
+
+        entry = cache.get(key)
+        if entry is None:
+            note = CacheNote()
+            scope[SCOPE_KEY] = note
+            epoch = cache.epoch
+            status, headers, payload = await _run(self.app, scope, body, receive)
+            if not (note.cacheable and status == 200):
+                await _send(send, status, headers, payload, cache_control=PRIVATE)
+                return
+            entry = Entry(status, headers, payload, etag_of(payload), frozenset(note.her_ids))
+            cache.put(key, entry, epoch)
+        if _matches(conditional, entry.etag):
+            await _send(send, 304, (), b"", cache_control=PUBLIC, etag=entry.etag)
+        else:
+            await _send(
+                send, entry.status, entry.headers, entry.body, cache_control=PUBLIC, etag=entry.etag
+            )
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _run(
+    app: ASGIApp, scope: Scope, body: bytes, receive: Receive
+) -> tuple[int, tuple[tuple[bytes, bytes], ...], bytes]:
+    """Runs the app on the body already read, and collects its whole response."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    status, headers, parts = 500, (), []
+
+    async def collect(message: Message) -> None:
+        nonlocal status, headers
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            headers = tuple(
+                (k, v)
+                for k, v in message.get("headers", [])
+                if k.lower() not in (b"content-length", b"cache-control", b"etag")
+            )
+        elif message["type"] == "http.response.body":
+            parts.append(message.get("body", b""))
+
+    await app(scope, replay, collect)
+    return status, headers, b"".join(parts)
+
+
+async def _send(
+    send: Send,
+    status: int,
+    headers: tuple[tuple[bytes, bytes], ...],
+    body: bytes,
+    *,
+    cache_control: bytes,
+    etag: bytes | None = None,
+) -> None:
+    extra = [(b"content-length", str(len(body)).encode()), (b"cache-control", cache_control)]
+    if etag is not None:
+        extra.append((b"etag", etag))
+    await send({"type": "http.response.start", "status": status, "headers": [*headers, *extra]})
+    await send({"type": "http.response.body", "body": body})
