@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
+from models.practices import Practitioner
 
 
 class Absence(Base):
@@ -27,12 +28,17 @@ class Absence(Base):
 
 async def absences_of(
     *, session: AsyncSession, her_id: int, ending_on_or_after: date | None = None
-) -> list[Absence]:
-    query = select(Absence).where(Absence.her_id == her_id)
+) -> list[tuple[Absence, str | None]]:
+    """The practice's absences by `from`, each with its practitioner's name."""
+    query = (
+        select(Absence, Practitioner.name)
+        .outerjoin(Practitioner, Practitioner.hpr_number == Absence.hpr_number)
+        .where(Absence.her_id == her_id)
+    )
     if ending_on_or_after is not None:
         query = query.where(Absence.to_date >= ending_on_or_after)
     result = await session.execute(query.order_by(Absence.from_date, Absence.to_date, Absence.id))
-    return list(result.scalars())
+    return [(absence, name) for absence, name in result.all()]
 
 
 async def absences_of_practitioner(

@@ -103,14 +103,3 @@ async def members_of(*, session: AsyncSession, her_id: int) -> list[Practitioner
         .order_by(Practitioner.name, Practitioner.hpr_number)
     )
     return list(result.scalars())
-
-
-async def practitioners_named(
-    *, session: AsyncSession, hpr_numbers: set[int]
-) -> list[Practitioner]:
-    if not hpr_numbers:
-        return []
-    result = await session.execute(
-        select(Practitioner).where(Practitioner.hpr_number.in_(hpr_numbers))
-    )
-    return list(result.scalars())

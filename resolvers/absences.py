@@ -227,7 +227,7 @@ async def delete_absence(
 
 async def absences_view(
     *, session: AsyncSession, her_id: int, today: date, include_past: bool
-) -> list[Absence]:
+) -> list[tuple[Absence, str | None]]:
     return await absences.absences_of(
         session=session, her_id=her_id, ending_on_or_after=None if include_past else today
     )

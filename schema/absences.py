@@ -47,11 +47,11 @@ class Absence:
     created_by_hpr: int = strawberry.field(description="HPR number of who registered it.")
 
     @classmethod
-    def of(cls, row: AbsenceRow, names: dict[int, str]) -> "Absence":
+    def of(cls, row: AbsenceRow, name: str | None) -> "Absence":
         return cls(
             id=strawberry.ID(row.id),
             practitioner=PracticeMember(
-                hpr_number=row.hpr_number, name=names.get(row.hpr_number, f"HPR {row.hpr_number}")
+                hpr_number=row.hpr_number, name=name or f"HPR {row.hpr_number}"
             ),
             from_=row.from_date,
             to=row.to_date,
@@ -125,9 +125,7 @@ async def add_absence(input: AddAbsenceInput, info: strawberry.Info[Context]) ->
         )
         if row is not None:
             practitioner = await session.get(Practitioner, row.hpr_number)
-            added.append(
-                Absence.of(row, {row.hpr_number: practitioner.name} if practitioner else {})
-            )
+            added.append(Absence.of(row, practitioner.name if practitioner else None))
         return problems
 
     problems = await ctx.apply(input.her_id, change)

@@ -92,13 +92,7 @@ class Practice:
                 today=ctx.today(),
                 include_past=bool(include_past),
             )
-            names = {
-                m.hpr_number: m.name
-                for m in await practice_rows.practitioners_named(
-                    session=session, hpr_numbers={row.hpr_number for row in rows}
-                )
-            }
-        return [Absence.of(row, names) for row in rows]
+        return [Absence.of(row, name) for row, name in rows]
 
     @strawberry.field(description="Changes to this practice, newest first.")
     async def audit_log(

@@ -1,0 +1,191 @@
+"""Loads the patient view and a baseline Starlette app side by side with wrk.
+
+    .venv/bin/python bench/compare.py [--seconds 10] [--rounds 3] [--connections 32]
+
+Both servers run under uvicorn with one worker, pinned to core 0 (taskset, where there is
+one); wrk runs on core 1. The scenarios alternate with the baseline in every round, so
+that the ratios compare runs made under the same conditions. Needs wrk (apt-get install
+wrk). Prints req/s, p50 and p99 per scenario and the ratio to the baseline of its round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+PROJECT = Path(__file__).resolve().parent.parent
+HER_ID, HPR = 8142519, 9144889
+
+SERVICE = (
+    "query Service($herId: Int!, $service: Service!, $hpr: Int) {"
+    " patientService(herId: $herId, service: $service, practitionerHpr: $hpr) {"
+    " service title offered available standardText practiceText"
+    " form { id title displayName questionnaireRef }"
+    " entryPoints { entryPoint title form { id title } }"
+    " absence { from to returnsOn message } } }"
+)
+PANEL = (
+    "query Panel($herId: Int!, $hpr: Int) {"
+    " patientPanel(herId: $herId, practitionerHpr: $hpr) { practice { herId name } panelText"
+    " services { service title available practiceText form { id title }"
+    " absence { returnsOn message } } } }"
+)
+SERVICE_VARS = {"herId": HER_ID, "service": "RESEPTFORNYELSE", "hpr": HPR}
+PANEL_VARS = {"herId": HER_ID, "hpr": HPR}
+
+LUA_POST = """
+wrk.method = "POST"
+wrk.body = {body}
+wrk.headers["Content-Type"] = "application/json"
+"""
+LUA_GET_304 = """
+wrk.headers["If-None-Match"] = {etag}
+"""
+
+
+def pinned(core: int) -> list[str]:
+    return ["taskset", "-c", str(core)] if shutil.which("taskset") and os.cpu_count() > 1 else []
+
+
+def start(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    command = [
+        *pinned(0),
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    process = subprocess.Popen(command, cwd=PROJECT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/graphql", timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"{app} did not start")
+
+
+def wrk(url: str, script: str, seconds: int, connections: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    command = [
+        *pinned(1),
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "-s",
+        handle.name,
+        url,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    os.unlink(handle.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": rps,
+        "p50": _ms(re.search(r"\s50%\s+(\S+)", output).group(1)),
+        "p99": _ms(re.search(r"\s99%\s+(\S+)", output).group(1)),
+        "errors": int(non_2xx.group(1)) if non_2xx else 0,
+    }
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def lua_string(text: str) -> str:
+    return json.dumps(text)  # a JSON string literal is a valid Lua string literal here
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk")
+
+    folder = Path(tempfile.mkdtemp(prefix="tilpass-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TILPASS_")}
+    env["TILPASS_DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
+    tilpass = [sys.executable, "-m", "cli"]
+    subprocess.run([*tilpass, "seed-demo"], cwd=PROJECT, env=env, check=True, capture_output=True)
+
+    base_port, app_port = 18001, 18002
+    baseline = start("bench.baseline:app", base_port, env)
+    service = start("app:app", app_port, env)
+    try:
+        app_url = f"http://127.0.0.1:{app_port}/graphql"
+        get_url = (
+            app_url + "?" + urlencode({"query": SERVICE, "variables": json.dumps(SERVICE_VARS)})
+        )
+        etag = httpx.get(get_url).headers["etag"]
+        post = {
+            "patientService POST": json.dumps({"query": SERVICE, "variables": SERVICE_VARS}),
+            "patientPanel POST": json.dumps({"query": PANEL, "variables": PANEL_VARS}),
+        }
+        scenarios = {
+            name: (app_url, LUA_POST.format(body=lua_string(body))) for name, body in post.items()
+        }
+        scenarios["patientService GET"] = (get_url, "")
+        scenarios["patientService GET 304"] = (get_url, LUA_GET_304.format(etag=lua_string(etag)))
+        baseline_url = f"http://127.0.0.1:{base_port}/graphql"
+        # Warm up both.
+        wrk(baseline_url, "", 2, args.connections)
+        for url, script in scenarios.values():
+            wrk(url, script, 2, args.connections)
+
+        results: dict[str, list[dict[str, float]]] = {name: [] for name in ["baseline", *scenarios]}
+        for _ in range(args.rounds):
+            for name, (url, script) in scenarios.items():
+                base = wrk(baseline_url, "", args.seconds, args.connections)
+                results["baseline"].append(base)
+                run = wrk(url, script, args.seconds, args.connections)
+                run["ratio"] = run["rps"] / base["rps"]
+                results[name].append(run)
+        print(
+            f"{'scenario':26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'non-2xx':>8}"
+        )
+        for name, runs in results.items():
+            ratio = statistics.median(r["ratio"] for r in runs) if name != "baseline" else 1.0
+            print(
+                f"{name:26} {statistics.median(r['rps'] for r in runs):9.0f}"
+                f" {statistics.median(r['p50'] for r in runs):8.2f}"
+                f" {statistics.median(r['p99'] for r in runs):8.2f}"
+                f" {ratio:6.2f} {sum(r['errors'] for r in runs):8d}"
+            )
+    finally:
+        for process in (baseline, service):
+            process.terminate()
+            process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
