@@ -6,7 +6,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_HPR ?= 9144889
 
-.PHONY: run test lint schema
+.PHONY: run test lint schema chromium screenshots
+
+# The browser tests (tests/test_web.py) drive Debian's Chromium. Installed when missing and
+# we may (root, with apt-get); otherwise those tests skip and say why.
+CHROMIUM_PACKAGES ?= chromium
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ trengs"'
@@ -23,11 +27,13 @@ run: $(VENV)/.installed
 	@echo "Utviklingstoken for Astrid Info (HPR $(DEMO_HPR)), for GraphiQL-headeren Authorization: Bearer <token>:"
 	@$(BIN)/tilpass token --hpr $(DEMO_HPR)
 	@echo "GraphiQL: http://$(HOST):$(PORT)/graphql"
+	@echo "Admin-siden: http://$(HOST):$(PORT)/?dev-hpr=$(DEMO_HPR)  (uten dev-hpr: velg behandler)"
+	@echo "Forhåndsvisning for pasienter: http://$(HOST):$(PORT)/pasient/8142519?hpr=$(DEMO_HPR)"
 	$(BIN)/tilpass serve --host $(HOST) --port $(PORT)
 
 # Sets everything up, checks style and runs the whole test suite: on SQLite, and on
 # PostgreSQL too when a server answers (tests/postgres_server.py finds or starts one).
-test: $(VENV)/.installed
+test: $(VENV)/.installed chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	url=$$($(BIN)/python tests/postgres_server.py) && \
@@ -35,3 +41,17 @@ test: $(VENV)/.installed
 
 schema: $(VENV)/.installed
 	$(BIN)/tilpass export-schema > schema.graphql
+
+chromium:
+	@if command -v chromium >/dev/null 2>&1 && \
+	    { ! command -v dpkg >/dev/null 2>&1 || dpkg -s $(CHROMIUM_PACKAGES) >/dev/null 2>&1; }; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installerer $(CHROMIUM_PACKAGES) fra Debian for nettlesertestene …"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES) >/dev/null; } || \
+	  echo "Fikk ikke installert Chromium: nettlesertestene hoppes over."; \
+	else echo "Chromium mangler og kan ikke installeres her: nettlesertestene hoppes over."; fi
+
+# The README's screenshots (docs/screenshots/); Norwegian date fields need chromium-l10n.
+screenshots: CHROMIUM_PACKAGES = chromium chromium-l10n
+screenshots: $(VENV)/.installed chromium
+	$(BIN)/python -m tests.screenshots

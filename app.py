@@ -21,6 +21,7 @@ from resolvers.dates import Clock, system_clock
 from schema.context import Context
 from schema.root import schema
 from settings import Settings, load_settings
+from web.routes import web_routes
 
 
 @dataclass
@@ -98,6 +99,7 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
         routes=[
             Route("/graphql", CachedGraphQL(graphql, _cache_and_clock), methods=["GET", "POST"]),
             Route("/healthz", healthz),
+            *web_routes(settings),
         ],
         lifespan=lifespan,
     )

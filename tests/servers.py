@@ -23,21 +23,23 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[str] | None = None
+        # A file, not a pipe: a pipe nobody reads fills up and stalls the server's logging.
+        self.log = cwd / f"server-{self.port}.log"
 
     def start(self, timeout: float = 60) -> "Server":
+        self._log_file = self.log.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cli", "serve", "--port", str(self.port)],
             cwd=self.cwd,
             env=self.env,
-            stdout=subprocess.PIPE,
+            stdout=self._log_file,
             stderr=subprocess.STDOUT,
             text=True,
         )
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
-                output = self.process.stdout.read() if self.process.stdout else ""
-                raise AssertionError(f"the server stopped:\n{output}")
+                raise AssertionError(f"the server stopped:\n{self.log.read_text()}")
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
                     return self
@@ -53,6 +55,7 @@ class Server:
             self.process.kill()
         if self.process:
             self.process.wait()
+            self._log_file.close()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -61,3 +64,4 @@ class Server:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+            self._log_file.close()

@@ -1,0 +1,252 @@
+// "Info til pasient": per text slot the standard text, the practice's addition with a live
+// counter, and beside it (on request) the patient's view with the unsaved text. "LAGRE" saves
+// every box in one saveTexts, all or nothing; "AVBRYT" puts back what is saved.
+
+import { h, replace, richText, srOnly } from "./dom.js";
+import { normalisedText, textLength } from "./format.js";
+import { renderPanel, renderServicePage } from "./patient-view.js";
+import { SAVE_TEXTS } from "./queries.js";
+
+const PANEL_SLOT = "FASTLEGEPANEL";
+const PLACEHOLDER = "Her vises tilleggsinformasjonen fra legekontoret når du skriver den.";
+
+export function createTextsTab(ctx) {
+  const boxes = new Map(); // slot → { text, textarea, counter, error, toggle }
+  let saved = new Map(); // slot → the saved addition ("" for none)
+  let previewSlot = null;
+  let saving = false;
+
+  const slotsContainer = h("div", { class: "slots" });
+  const alert = h("div", { class: "alert", role: "alert", hidden: true });
+  const status = h("p", { class: "status", role: "status" });
+  const saveButton = h("button", { type: "submit", class: "button" }, "Lagre");
+  const cancelButton = h("button", { type: "button", class: "button secondary", onclick: cancel }, "Avbryt");
+  const form = h(
+    "form",
+    { class: "texts-form", novalidate: true, onsubmit: save },
+    h("h2", {}, "Tilpass informasjon til pasienter på Helsenorge"),
+    slotsContainer,
+    alert,
+    h("div", { class: "buttons" }, saveButton, cancelButton),
+    status,
+  );
+  const previewBody = h("div", { class: "preview-body" });
+  const previewPane = h(
+    "aside",
+    { id: "texts-preview", class: "preview-pane", "aria-labelledby": "texts-preview-heading", hidden: true },
+    h(
+      "div",
+      { class: "preview-head" },
+      h("h2", { id: "texts-preview-heading" }, "Slik ser det ut for pasientene dine"),
+      h("button", { type: "button", class: "link-button", onclick: () => showPreview(null) }, "Lukk forhåndsvisningen"),
+    ),
+    h("p", { class: "hint" }, "Med teksten du har skrevet, også før du lagrer. Fravær og skjema gjelder i dag for dine pasienter."),
+    previewBody,
+  );
+  const element = h("div", { class: "texts-layout" }, form, previewPane);
+
+  function slotSection(text) {
+    const id = `slot-${text.slot}`;
+    const counter = h("p", { id: `${id}-count`, class: "counter" });
+    const error = h("p", { id: `${id}-error`, class: "field-error" });
+    const textarea = h("textarea", {
+      id: `${id}-text`,
+      name: text.slot,
+      rows: text.slot === PANEL_SLOT ? 3 : 4,
+      "aria-describedby": `${id}-count ${id}-error`,
+    });
+    textarea.value = text.text ?? "";
+    textarea.addEventListener("input", () => {
+      update(text.slot);
+      if (previewSlot === text.slot) renderPreview();
+    });
+    const toggle = h(
+      "button",
+      {
+        type: "button",
+        class: "link-button",
+        "aria-controls": "texts-preview",
+        "aria-expanded": "false",
+        onclick: () => showPreview(previewSlot === text.slot ? null : text.slot),
+      },
+      "Vis hvor teksten plasseres på Helsenorge",
+      srOnly(` (${text.title})`),
+    );
+    boxes.set(text.slot, { text, textarea, counter, error, toggle });
+    const offered =
+      text.slot === PANEL_SLOT
+        ? null
+        : text.offered
+          ? h("p", { class: "offered" }, h("span", { "aria-hidden": "true" }, "✓ "), "Du tilbyr tjenesten")
+          : h("p", { class: "not-offered" }, "Legekontoret tilbyr ikke denne tjenesten på Helsenorge ennå.");
+    return h(
+      "section",
+      { class: "slot card", "aria-labelledby": `${id}-heading` },
+      h("h3", { id: `${id}-heading` }, text.title),
+      offered,
+      h("p", { class: "label" }, "Standardtekst som vises på Helsenorge (ikke redigerbar)"),
+      text.standardText ? richText(text.standardText, "standard-text") : h("div", { class: "standard-text" }, "Ingen"),
+      h("label", { for: `${id}-text` }, "Tilleggsinformasjon fra legekontor"),
+      textarea,
+      h("div", { class: "below-box" }, error, counter),
+      toggle,
+    );
+  }
+
+  function update(slot) {
+    const { text, textarea, counter } = boxes.get(slot);
+    const used = textLength(textarea.value);
+    const over = used > text.maxLength;
+    counter.classList.toggle("over", over);
+    replace(
+      counter,
+      h("span", { "aria-hidden": "true" }, `${used}/${text.maxLength}`),
+      srOnly(over ? `${used} tegn, ${used - text.maxLength} for mange. Maks ${text.maxLength}.` : `${used} av ${text.maxLength} tegn brukt.`),
+    );
+  }
+
+  function drafts() {
+    return new Map([...boxes].map(([slot, box]) => [slot, normalisedText(box.textarea.value) || null]));
+  }
+
+  function isDirty() {
+    return [...boxes].some(([slot, box]) => box.textarea.value !== saved.get(slot));
+  }
+
+  function clearErrors() {
+    alert.hidden = true;
+    alert.replaceChildren();
+    for (const { textarea, error } of boxes.values()) {
+      error.textContent = "";
+      textarea.removeAttribute("aria-invalid");
+    }
+  }
+
+  function load(practice) {
+    saved = new Map(practice.texts.map((t) => [t.slot, t.text ?? ""]));
+    boxes.clear();
+    replace(slotsContainer, practice.texts.map(slotSection));
+    for (const slot of boxes.keys()) update(slot);
+    clearErrors();
+    status.textContent = "";
+    showPreview(null);
+  }
+
+  function refresh() {
+    // Another tab changed the practice: the boxes keep what the GP typed; only the patient
+    // view (forms, absences) may look different now.
+    if (previewSlot) renderPreview();
+  }
+
+  function restore() {
+    for (const [slot, box] of boxes) {
+      box.textarea.value = saved.get(slot);
+      update(slot);
+    }
+    if (previewSlot) renderPreview();
+  }
+
+  function cancel() {
+    clearErrors();
+    const changed = isDirty();
+    restore();
+    status.textContent = changed ? "Endringene er forkastet. Tekstene er som sist lagret." : "Ingen endringer å forkaste.";
+  }
+
+  async function save(event) {
+    event.preventDefault();
+    if (saving) return;
+    saving = true;
+    clearErrors();
+    status.textContent = "Lagrer …";
+    const slots = [...boxes.keys()];
+    const input = {
+      herId: ctx.herId,
+      expectedVersion: ctx.version,
+      texts: slots.map((slot) => ({ slot, text: boxes.get(slot).textarea.value })),
+    };
+    try {
+      const payload = (await ctx.api(SAVE_TEXTS, { input })).saveTexts;
+      if (payload.userErrors.length) {
+        status.textContent = "";
+        showErrors(payload.userErrors, slots);
+        return;
+      }
+      ctx.version = payload.practice.version;
+      ctx.preview = null;
+      saved = new Map(payload.practice.texts.map((t) => [t.slot, t.text ?? ""]));
+      restore();
+      status.textContent = "Endringene er lagret og vises for pasientene.";
+    } catch (error) {
+      status.textContent = "";
+      showAlert([h("p", {}, error.message)]);
+    } finally {
+      saving = false;
+    }
+  }
+
+  function showAlert(content) {
+    replace(alert, content);
+    alert.hidden = false;
+  }
+
+  function showErrors(errors, slots) {
+    const general = [];
+    let first = null;
+    for (const error of errors) {
+      const [name, index] = error.field;
+      const box = name === "texts" ? boxes.get(slots[Number(index)]) : null;
+      if (error.code === "STALE_VERSION") {
+        general.push(
+          h("p", {}, error.message),
+          h(
+            "p",
+            {},
+            "En kollega har endret innstillingene for legekontoret etter at du åpnet siden, så ingenting ble lagret. " +
+              "Last inn på nytt for å se det som gjelder nå. Det du har skrevet, blir da erstattet: kopier det først om du vil ta vare på det.",
+          ),
+          h("button", { type: "button", class: "button", onclick: () => ctx.reload() }, "Last inn på nytt"),
+        );
+      } else if (box) {
+        box.error.textContent = error.message;
+        box.textarea.setAttribute("aria-invalid", "true");
+        first ??= box.textarea;
+      } else {
+        general.push(h("p", {}, error.message));
+      }
+    }
+    if (first) general.unshift(h("p", {}, "Ingenting ble lagret. Rett feilen ved tekstboksen og lagre på nytt."));
+    showAlert(general);
+    first?.focus();
+  }
+
+  function showPreview(slot) {
+    previewSlot = slot;
+    previewPane.hidden = slot === null;
+    element.classList.toggle("with-preview", slot !== null);
+    for (const [key, box] of boxes) box.toggle.setAttribute("aria-expanded", String(key === slot));
+    if (slot) renderPreview();
+  }
+
+  async function renderPreview() {
+    const slot = previewSlot;
+    let panel;
+    try {
+      panel = await ctx.patientPanel();
+    } catch (error) {
+      replace(previewBody, h("p", { class: "field-error" }, error.message));
+      return;
+    }
+    if (slot !== previewSlot) return;
+    const typed = drafts();
+    const options = { level: 3, placeholder: PLACEHOLDER };
+    if (slot === PANEL_SLOT) {
+      replace(previewBody, h("div", { class: "hn-screen" }, renderPanel({ ...panel, panelText: typed.get(slot) }, { ...options, link: () => null })));
+      return;
+    }
+    const service = panel.services.find((s) => s.service === slot);
+    replace(previewBody, h("div", { class: "hn-screen" }, renderServicePage({ ...service, practiceText: typed.get(slot) }, options)));
+  }
+
+  return { element, load, refresh, isDirty };
+}
