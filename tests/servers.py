@@ -3,6 +3,7 @@
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +25,7 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[str] | None = None
         # A file, not a pipe: a pipe nobody reads fills up and stalls the server's logging.
-        self.log = cwd / f"server-{self.port}.log"
+        self.log = Path(tempfile.gettempdir()) / f"tilpass-server-{self.port}.log"
 
     def start(self, timeout: float = 60) -> "Server":
         self._log_file = self.log.open("w")
