@@ -1,4 +1,5 @@
-"""The ASGI app: GraphQL at /graphql (GraphiQL for browsers in development) and /healthz."""
+"""The ASGI app: GraphQL at /graphql (GraphiQL for browsers in development), /healthz, /readyz
+and /metrics, behind the middleware of observability.py, security.py and http_limits.py."""
 
 from __future__ import annotations
 
@@ -7,19 +8,25 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
-from strawberry.asgi import GraphQL
 
-from auth import TokenVerifier, token_verifier
+from auth import TokenVerifier, bearer_token, token_verifier
 from caching import CachedGraphQL, ChangeWatcher, ResponseCache
+from graphql_http import GraphQLOverHTTP
+from graphql_limits import schema_for
+from http_limits import BodySizeLimit
+from metrics import GraphQLMetrics, Metrics
 from models.catalog import Catalog, load_catalog
 from models.database import Database
+from observability import RequestContext
+from readiness import readyz
 from resolvers.dates import Clock, system_clock
 from schema.context import Context
-from schema.root import schema
+from security import SecurityHeaders, cors
 from settings import Settings, load_settings
 from web.routes import web_routes
 
@@ -60,9 +67,12 @@ def _cache_and_clock(scope: Scope) -> tuple[ResponseCache, Clock]:
     return services.cache, services.clock
 
 
-class TilpassGraphQL(GraphQL[Context, None]):
+class TilpassGraphQL(GraphQLOverHTTP):
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         services: Services = request.app.state.services
+        token = bearer_token(request.headers.get("authorization", ""))
+        if token is not None:
+            await services.verifier.prepare(token)
         return Context(
             request=request,
             db=services.db,
@@ -81,6 +91,8 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
     """With `services` (tests), the app uses them as they are; otherwise it opens the database
     named by the settings when it starts, bringing the schema up to date first."""
     settings = settings or load_settings()
+    if services is None:
+        settings.require_production_ready()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -94,12 +106,23 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
             await app.state.services.stop()
             await app.state.services.db.dispose()
 
+    schema = schema_for(settings)
+    metrics = Metrics(schema, max_tokens=settings.max_tokens)
     graphql = TilpassGraphQL(schema, graphql_ide=None if settings.production else "graphiql")
     app = Starlette(
         routes=[
             Route("/graphql", CachedGraphQL(graphql, _cache_and_clock), methods=["GET", "POST"]),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics.endpoint),
             *web_routes(settings),
+        ],
+        middleware=[
+            Middleware(SecurityHeaders, production=settings.production),
+            Middleware(RequestContext),
+            cors(settings),
+            Middleware(GraphQLMetrics, metrics=metrics),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,
     )

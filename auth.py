@@ -3,12 +3,14 @@
 Development: HS256 tokens signed with a key the first command that needs it creates and keeps
 with the database (beside an SQLite file, in the database on PostgreSQL), so every command and
 instance on that database accepts the same tokens. Production: HelseID tokens verified
-against the configured JWKS; development tokens are refused there."""
+against the configured JWKS (jwks.py); development tokens are refused there."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any, Protocol
 
 import jwt
 
+from jwks import ALGORITHMS, KeySet
 from models.database import Database
 from models.keys import get_or_create_key
 from settings import Settings
@@ -28,9 +31,21 @@ DEFAULT_TTL = timedelta(days=7)
 
 
 class TokenVerifier(Protocol):
+    async def prepare(self, token: str) -> None:
+        """Fetches whatever checking this token needs, before the (synchronous) check."""
+        ...
+
     def practitioner_hpr(self, token: str) -> int | None:
         """The HPR number the token speaks for, or None when the token is not to be trusted."""
         ...
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header value, if that is what it is."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
 
 
 def hpr_from_claims(claims: dict[str, Any]) -> int | None:
@@ -58,6 +73,9 @@ class DevelopmentTokens:
         }
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
+    async def prepare(self, token: str) -> None:
+        """Nothing to fetch: the key is local."""
+
     def practitioner_hpr(self, token: str) -> int | None:
         try:
             claims = jwt.decode(
@@ -74,53 +92,62 @@ class DevelopmentTokens:
 
 @dataclass
 class HelseIdTokens:
-    """Production: RS256/ES256 tokens from HelseID, checked against its published keys."""
+    """Production: RS256/ES256 tokens from HelseID, checked against its published keys, for
+    this service (issuer and audience), at assurance level high."""
 
-    jwks_url: str
+    keys: KeySet
     issuer: str
     audience: str
     leeway_seconds: int = 60
 
-    def __post_init__(self) -> None:
-        self._keys = jwt.PyJWKClient(self.jwks_url, cache_keys=True, lifespan=3600)
+    async def prepare(self, token: str) -> None:
+        """Fetches HelseID's keys anew when the token names one we have not seen (bounded)."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            return
+        if isinstance(kid, str):
+            await self.keys.refresh(kid)
 
     def practitioner_hpr(self, token: str) -> int | None:
         try:
-            key = self._keys.get_signing_key_from_jwt(token)
+            header = jwt.get_unverified_header(token)
+            algorithm, kid = header.get("alg"), header.get("kid")
+            if algorithm not in ALGORITHMS or not isinstance(kid, str):
+                return None
+            key = self.keys.get(kid)
+            # The key decides the algorithm, never the token: an RSA key is not an HMAC secret.
+            if key is None or key.algorithm_name != algorithm:
+                return None
             claims = jwt.decode(
                 token,
-                key.key,
-                algorithms=["RS256", "ES256"],
+                key,
+                algorithms=[algorithm],
                 issuer=self.issuer,
                 audience=self.audience,
                 leeway=self.leeway_seconds,
                 options={"require": ["exp", "iss", "aud"]},
             )
-        except jwt.PyJWTError:
+        except Exception:
+            # Whatever is wrong with a token, the answer is "not signed in", never a server error.
             return None
         if claims.get(ASSURANCE_CLAIM) != "high":
             return None
         return hpr_from_claims(claims)
 
 
-class ProductionSettingsMissing(Exception):
-    pass
-
-
-def production_verifier(environ: dict[str, str] | None = None) -> HelseIdTokens:
-    environ = os.environ if environ is None else environ
-    names = ("TILPASS_JWKS_URL", "TILPASS_ISSUER", "TILPASS_AUDIENCE")
-    missing = [name for name in names if not environ.get(name)]
-    if missing:
-        raise ProductionSettingsMissing(
-            "Produksjon krever innstillingene " + ", ".join(missing) + " (HelseID)."
-        )
-    url = environ["TILPASS_JWKS_URL"]
-    if not url.startswith(("https://", "file://")):
-        raise ProductionSettingsMissing("TILPASS_JWKS_URL må begynne med https:// eller file://.")
-    return HelseIdTokens(
-        jwks_url=url, issuer=environ["TILPASS_ISSUER"], audience=environ["TILPASS_AUDIENCE"]
+async def production_verifier(
+    settings: Settings, *, monotonic: Callable[[], float] = time.monotonic
+) -> HelseIdTokens:
+    """HelseID tokens as the settings describe them, with the keys fetched once already."""
+    settings.require_production_ready()
+    tokens = HelseIdTokens(
+        keys=KeySet(settings.jwks_url, monotonic=monotonic),
+        issuer=settings.issuer,
+        audience=settings.audience,
     )
+    await tokens.keys.refresh()
+    return tokens
 
 
 async def development_tokens(db: Database, settings: Settings) -> DevelopmentTokens:
@@ -165,5 +192,5 @@ def _key_file(path: Path, candidate: str) -> str:
 
 async def token_verifier(db: Database, settings: Settings) -> TokenVerifier:
     if settings.production:
-        return production_verifier()
+        return await production_verifier(settings)
     return await development_tokens(db, settings)

@@ -10,11 +10,12 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from auth import ProductionSettingsMissing, development_tokens, production_verifier
+from auth import development_tokens
 from models.catalog import load_catalog
 from models.database import Database
+from observability import configure_logging
 from resolvers.registry import ImportResult, RegistryError, import_registry, parse_registry
-from settings import Settings, load_settings
+from settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
 
@@ -66,15 +67,19 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(settings: Settings, host: str, port: int) -> int:
     import uvicorn
 
-    if settings.production:
-        try:
-            production_verifier()
-        except ProductionSettingsMissing as exc:
-            print(exc, file=sys.stderr)
-            return 2
+    try:
+        settings.require_production_ready()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
     # Upgrade before the server starts so that a migration error is reported here, plainly.
     asyncio.run(_with_database(settings, _nothing))
-    uvicorn.run("app:app", host=host, port=port, proxy_headers=True)
+    # Our own JSON access log (observability.py) replaces uvicorn's, which would write query
+    # strings, and with them GET requests' variables, to the log.
+    uvicorn.run(
+        "app:app", host=host, port=port, proxy_headers=True, log_config=None, access_log=False
+    )
     return 0
 
 

@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///tilpass.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+PRODUCTION_SETTINGS = ("TILPASS_JWKS_URL", "TILPASS_ISSUER", "TILPASS_AUDIENCE")
+
+
+class SettingsError(SystemExit):
+    """A setting that makes the service refuse to start; the message says which and why.
+    A SystemExit, so that a command or `uvicorn app:app` stops with just that message."""
 
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     env: str = "development"
+    # HelseID, production only.
+    jwks_url: str = ""
+    issuer: str = ""
+    audience: str = ""
+    # What one request may ask of the service.
+    max_body_bytes: int = 65_536
+    max_depth: int = 10
+    max_tokens: int = 2_000
+    max_aliases: int = 30
+    # Browser origins other than the service's own that may call the API (the admin page's).
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "INFO"
 
     @property
     def production(self) -> bool:
@@ -29,6 +49,27 @@ class Settings:
             return None
         return Path(path)
 
+    def production_problems(self) -> list[str]:
+        """What keeps these settings from running in production (nothing in development)."""
+        if not self.production:
+            return []
+        given = dict(
+            zip(PRODUCTION_SETTINGS, (self.jwks_url, self.issuer, self.audience), strict=True)
+        )
+        missing = [name for name, value in given.items() if not value]
+        problems = []
+        if missing:
+            problems.append(f"Produksjon krever innstillingene {', '.join(missing)} (HelseID).")
+        if self.jwks_url and not self.jwks_url.startswith(("https://", "file://")):
+            problems.append("TILPASS_JWKS_URL må begynne med https:// eller file://.")
+        return problems
+
+    def require_production_ready(self) -> None:
+        """Raises SettingsError, naming every problem, unless these settings may run."""
+        problems = self.production_problems()
+        if problems:
+            raise SettingsError(" ".join(problems))
+
 
 def normalise_database_url(url: str) -> str:
     """Lets users write plain sqlite:// or postgresql:// URLs; the service always runs async drivers."""
@@ -41,10 +82,50 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
+def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise SettingsError(f"{name} må være et positivt heltall, ikke {text!r}.")
+    return int(text)
+
+
+def _origins(text: str) -> tuple[str, ...]:
+    origins = tuple(origin.strip().rstrip("/") for origin in text.split(",") if origin.strip())
+    for origin in origins:
+        if not origin.startswith(("https://", "http://")):
+            raise SettingsError(
+                f"TILPASS_CORS_ORIGINS skal være opphav som https://admin.example.no, ikke {origin!r}."
+            )
+    return origins
+
+
+def _log_level(level: str) -> str:
+    if level not in LOG_LEVELS:
+        raise SettingsError(
+            f"TILPASS_LOG_LEVEL må være en av {', '.join(LOG_LEVELS)}, ikke {level!r}."
+        )
+    return level
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     env = environ.get("TILPASS_ENV", "development").strip().lower() or "development"
     if env not in ("development", "production"):
         raise SystemExit(f"TILPASS_ENV må være 'development' eller 'production', ikke {env!r}.")
     url = normalise_database_url(environ.get("TILPASS_DATABASE_URL", "") or DEFAULT_DATABASE_URL)
-    return Settings(database_url=url, env=env)
+    defaults = Settings()
+    return Settings(
+        database_url=url,
+        env=env,
+        jwks_url=environ.get("TILPASS_JWKS_URL", "").strip(),
+        issuer=environ.get("TILPASS_ISSUER", "").strip(),
+        audience=environ.get("TILPASS_AUDIENCE", "").strip(),
+        max_body_bytes=_positive(environ, "TILPASS_MAX_BODY_BYTES", defaults.max_body_bytes),
+        max_depth=_positive(environ, "TILPASS_MAX_DEPTH", defaults.max_depth),
+        max_tokens=_positive(environ, "TILPASS_MAX_TOKENS", defaults.max_tokens),
+        max_aliases=_positive(environ, "TILPASS_MAX_ALIASES", defaults.max_aliases),
+        cors_origins=_origins(environ.get("TILPASS_CORS_ORIGINS", "")),
+        log_level=_log_level(environ.get("TILPASS_LOG_LEVEL", "").strip().upper() or "INFO"),
+    )

@@ -42,7 +42,8 @@ class Database:
             # Every session must see the same in-memory database.
             kwargs["poolclass"] = StaticPool
             kwargs["connect_args"] = {"check_same_thread": False}
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        # Statement parameters (practice texts) never reach an error message or the log.
+        self.engine: AsyncEngine = create_async_engine(url, hide_parameters=True, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
-from auth import TokenVerifier
+from auth import TokenVerifier, bearer_token
 from caching import SCOPE_KEY, CacheNote, ResponseCache
 from models.catalog import Catalog
 from models.database import Database
@@ -80,8 +80,5 @@ class Context:
         return actor
 
     def _verify(self) -> int | None:
-        header = self.request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None
-        return self.verifier.practitioner_hpr(token.strip())
+        token = bearer_token(self.request.headers.get("authorization", ""))
+        return None if token is None else self.verifier.practitioner_hpr(token)

@@ -46,10 +46,17 @@ class ErrorCodes(SchemaExtension):
         context = self.execution_context.context
         if hasattr(context, "cache_note"):
             context.cache_note.cacheable = False
-        result.errors = [_present(error) for error in result.errors]
+        result.errors = [present_error(error) for error in result.errors]
 
 
-def _present(error: GraphQLError) -> GraphQLError:
+def unexpected_message(reference: str) -> str:
+    return (
+        f"Det oppstod en uventet feil. Oppgi referanse {reference} hvis du kontakter kundesenteret."
+    )
+
+
+def present_error(error: GraphQLError) -> GraphQLError:
+    """The error as the client may see it; idempotent, so a second pass changes nothing."""
     original = error.original_error
     if isinstance(original, Refusal):
         return GraphQLError(
@@ -61,13 +68,24 @@ def _present(error: GraphQLError) -> GraphQLError:
             original_error=original,
             extensions={"code": original.code},
         )
-    if original is None or isinstance(original, GraphQLError) or error.path is None:
-        # Syntax, validation and variable errors are the client's to read as they are.
+    if (
+        original is None
+        or isinstance(original, GraphQLError)
+        or (error.path is None and error.nodes)
+    ):
+        # Syntax, validation and variable errors are the client's to read as they are (a
+        # variable's error may carry the scalar's exception, but it points at the document).
         return error
     reference = uuid.uuid4().hex[:12]
-    log.error("unexpected error %s at %s", reference, error.path, exc_info=original)
+    log.error(
+        "unexpected error %s at %s",
+        reference,
+        error.path,
+        exc_info=original,
+        extra={"reference": reference},
+    )
     return GraphQLError(
-        f"Det oppstod en uventet feil. Oppgi referanse {reference} hvis du kontakter kundesenteret.",
+        unexpected_message(reference),
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,

@@ -1,12 +1,18 @@
 """The Schema: Query and Mutation assembled from the per-domain modules."""
 
+from collections.abc import Callable, Sequence
+
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.types import ExecutionContext
 
 from schema import absences, patient, practices, texts
 from schema import forms as form_schema
 from schema.errors import ErrorCodes
 from schema.scalars import SCALAR_OVERRIDES
+
+Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 
 
 @strawberry.type(
@@ -71,12 +77,30 @@ class Mutation:
     )
 
 
-schema = strawberry.Schema(
-    query=Query,
-    mutation=Mutation,
-    scalar_overrides=SCALAR_OVERRIDES,
-    extensions=[ErrorCodes, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
-)
+class TilpassSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Logs nothing: strawberry would log every error, the client's mistakes and their
+        variables (practice texts) included; ErrorCodes logs the unexpected ones."""
+
+
+def build_schema(extensions: Sequence[Extension] = ()) -> strawberry.Schema:
+    """The schema with the extensions every instance has, and `extensions` (limits) inside."""
+    return TilpassSchema(
+        query=Query,
+        mutation=Mutation,
+        scalar_overrides=SCALAR_OVERRIDES,
+        extensions=[
+            ErrorCodes,
+            *extensions,
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
+    )
+
+
+schema = build_schema()
 
 
 def export_sdl() -> str:
