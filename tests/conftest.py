@@ -64,6 +64,7 @@ class Api:
 
     client: httpx.AsyncClient
     tokens: DevelopmentTokens
+    services: Services | None = None
 
     def token(self, hpr: int) -> str:
         return self.tokens.issue(hpr)
@@ -166,7 +167,7 @@ async def api(db: Database, settings: Settings, clock: Clock):
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Api(client=client, tokens=tokens)
+            yield Api(client=client, tokens=tokens, services=services)
     finally:
         await services.stop()
 
