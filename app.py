@@ -15,7 +15,7 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from auth import TokenVerifier, bearer_token, token_verifier
-from caching import CachedGraphQL, ChangeWatcher, ResponseCache
+from caching import ChangeWatcher, Located, PatientCache, ResponseCache
 from graphql_http import GraphQLOverHTTP
 from graphql_limits import schema_for
 from http_limits import BodySizeLimit
@@ -62,11 +62,6 @@ async def open_services(settings: Settings, *, clock: Clock = system_clock) -> S
     return services
 
 
-def _cache_and_clock(scope: Scope) -> tuple[ResponseCache, Clock]:
-    services: Services = scope["app"].state.services
-    return services.cache, services.clock
-
-
 class TilpassGraphQL(GraphQLOverHTTP):
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         services: Services = request.app.state.services
@@ -108,16 +103,26 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
 
     schema = schema_for(settings)
     metrics = Metrics(schema, max_tokens=settings.max_tokens)
+
+    def count_hit(operation: str, seconds: float) -> None:
+        metrics.record(operation, "ok", seconds, cache_hit=True)
+
+    def locate(scope: Scope) -> Located:
+        services: Services = scope["app"].state.services
+        return Located(cache=services.cache, clock=services.clock, on_hit=count_hit)
+
     graphql = TilpassGraphQL(schema, graphql_ide=None if settings.production else "graphiql")
     app = Starlette(
         routes=[
-            Route("/graphql", CachedGraphQL(graphql, _cache_and_clock), methods=["GET", "POST"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
             *web_routes(settings),
         ],
         middleware=[
+            # Outermost, so that a hit skips the rest; what it stores passed through all of it.
+            Middleware(PatientCache, locate=locate, max_body_bytes=settings.max_body_bytes),
             Middleware(SecurityHeaders, production=settings.production),
             Middleware(RequestContext),
             cors(settings),

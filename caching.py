@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models import changes
 from models.database import Database
+from observability import REQUEST_ID_HEADER, request_id_for
 from resolvers.dates import Clock, oslo_date
 
 log = logging.getLogger("tilpass.cache")
@@ -36,6 +38,7 @@ log = logging.getLogger("tilpass.cache")
 POLL_SECONDS = 0.25
 MAX_ENTRIES = 20_000
 SCOPE_KEY = "tilpass.cache"
+GRAPHQL_PATH = "/graphql"
 PUBLIC = b"public, no-cache"
 PRIVATE = b"no-store"
 
@@ -55,6 +58,8 @@ class Entry:
     body: bytes
     etag: bytes
     her_ids: frozenset[int]
+    # For the metrics of hits: the operation, as the metrics named it when it was stored.
+    operation: str
 
 
 class ResponseCache:
@@ -147,61 +152,113 @@ def etag_of(body: bytes) -> bytes:
     return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
 
 
-def _header(scope: Scope, name: bytes) -> bytes:
+def _header(scope: Scope, name: bytes) -> bytes | None:
     for key, value in scope["headers"]:
         if key == name:
             return value
-    return b""
+    return None
 
 
-def _matches(if_none_match: bytes, etag: bytes) -> bool:
+def _matches(if_none_match: bytes | None, etag: bytes) -> bool:
     if not if_none_match:
         return False
     tags = [tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")]
     return b"*" in tags or etag in tags
 
 
-class CachedGraphQL:
-    """Wraps the GraphQL endpoint with the response cache described above. `locate` finds
-    the process's cache and clock, which exist only once the app has started."""
+@dataclass(frozen=True)
+class Located:
+    """What the cache needs from the running process (it exists only once the app started)."""
+
+    cache: ResponseCache
+    clock: Clock
+    on_hit: Callable[[str, float], None]
+
+
+# Headers every answer gets anew rather than from the stored response.
+_PER_RESPONSE = (b"content-length", b"cache-control", b"etag", REQUEST_ID_HEADER)
+
+
+class PatientCache:
+    """The response cache as the outermost layer of the app, so that a hit costs about what
+    the cheapest handler costs. Only requests to /graphql that the whole stack would treat
+    the same are looked up: no Origin header (CORS answers depend on it) and a body of a
+    declared size within the limit (a larger one goes on to be refused). A stored response
+    keeps the headers the stack gave it (security headers included); a hit gets a request id,
+    the ETag and Cache-Control of its own, and is counted through `on_hit`."""
 
     def __init__(
-        self, app: ASGIApp, locate: Callable[[Scope], tuple[ResponseCache, Clock]]
+        self, app: ASGIApp, *, locate: Callable[[Scope], Located], max_body_bytes: int
     ) -> None:
-        self.app, self.locate = app, locate
+        self.app, self.locate, self.max_body_bytes = app, locate, max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        method = scope.get("method")
-        if scope["type"] != "http" or method not in ("GET", "POST"):
+        if not self._eligible(scope):
             await self.app(scope, receive, send)
             return
-        accept = _header(scope, b"accept")
-        if method == "GET" and b"text/html" in accept:
-            await self.app(scope, receive, send)  # GraphiQL
-            return
-        cache, clock = self.locate(scope)
-        body = await _read_body(receive) if method == "POST" else b""
-        today: date = oslo_date(clock())
-        key = (method, scope["query_string"], body, _header(scope, b"content-type"), accept, today)
-        conditional = _header(scope, b"if-none-match") if method == "GET" else b""
+        started = time.perf_counter()
+        located = self.locate(scope)
+        cache = located.cache
+        post = scope["method"] == "POST"
+        body = await _read_body(receive) if post else b""
+        today: date = oslo_date(located.clock())
+        key = (
+            scope["method"],
+            scope["query_string"],
+            body,
+            _header(scope, b"content-type"),
+            _header(scope, b"accept"),
+            today,
+        )
+        conditional = None if post else _header(scope, b"if-none-match")
 
         entry = cache.get(key)
-        if entry is None:
-            note = CacheNote()
-            scope[SCOPE_KEY] = note
-            epoch = cache.epoch
-            status, headers, payload = await _run(self.app, scope, body, receive)
-            if not (note.cacheable and status == 200):
-                await _send(send, status, headers, payload, cache_control=PRIVATE)
-                return
-            entry = Entry(status, headers, payload, etag_of(payload), frozenset(note.her_ids))
-            cache.put(key, entry, epoch)
-        if _matches(conditional, entry.etag):
-            await _send(send, 304, (), b"", cache_control=PUBLIC, etag=entry.etag)
-        else:
-            await _send(
-                send, entry.status, entry.headers, entry.body, cache_control=PUBLIC, etag=entry.etag
-            )
+        if entry is not None:
+            await _answer(send, entry, conditional, request_id_for(scope).encode())
+            located.on_hit(entry.operation, time.perf_counter() - started)
+            return
+
+        note = CacheNote()
+        scope[SCOPE_KEY] = note
+        epoch = cache.epoch
+        status, headers, payload = await _run(self.app, scope, body, receive)
+        request_id = dict(headers).get(REQUEST_ID_HEADER) or request_id_for(scope).encode()
+        kept = tuple((k, v) for k, v in headers if k.lower() not in _PER_RESPONSE)
+        if not (note.cacheable and status == 200):
+            await _send(send, status, kept, payload, (b"cache-control", PRIVATE), request_id)
+            return
+        metrics_note = scope.get("tilpass.metrics")
+        operation = getattr(metrics_note, "operation", None) or "query"
+        entry = Entry(status, kept, payload, etag_of(payload), frozenset(note.her_ids), operation)
+        cache.put(key, entry, epoch)
+        await _answer(send, entry, conditional, request_id)
+
+    def _eligible(self, scope: Scope) -> bool:
+        if scope["type"] != "http" or scope["path"] != GRAPHQL_PATH:
+            return False
+        method = scope["method"]
+        if method == "GET":
+            accept = _header(scope, b"accept") or b""
+            return b"text/html" not in accept and _header(scope, b"origin") is None  # GraphiQL
+        if method != "POST" or _header(scope, b"origin") is not None:
+            return False
+        length = _header(scope, b"content-length")
+        return length is not None and length.isdigit() and int(length) <= self.max_body_bytes
+
+
+async def _answer(send: Send, entry: Entry, conditional: bytes | None, request_id: bytes) -> None:
+    if _matches(conditional, entry.etag):
+        await _send(send, 304, (), b"", (b"cache-control", PUBLIC), request_id, entry.etag)
+    else:
+        await _send(
+            send,
+            entry.status,
+            entry.headers,
+            entry.body,
+            (b"cache-control", PUBLIC),
+            request_id,
+            entry.etag,
+        )
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -235,11 +292,7 @@ async def _run(
         nonlocal status, headers
         if message["type"] == "http.response.start":
             status = message["status"]
-            headers = tuple(
-                (k, v)
-                for k, v in message.get("headers", [])
-                if k.lower() not in (b"content-length", b"cache-control", b"etag")
-            )
+            headers = tuple(message.get("headers", []))
         elif message["type"] == "http.response.body":
             parts.append(message.get("body", b""))
 
@@ -252,11 +305,15 @@ async def _send(
     status: int,
     headers: tuple[tuple[bytes, bytes], ...],
     body: bytes,
-    *,
-    cache_control: bytes,
+    cache_control: tuple[bytes, bytes],
+    request_id: bytes,
     etag: bytes | None = None,
 ) -> None:
-    extra = [(b"content-length", str(len(body)).encode()), (b"cache-control", cache_control)]
+    extra = [
+        (b"content-length", str(len(body)).encode()),
+        cache_control,
+        (REQUEST_ID_HEADER, request_id),
+    ]
     if etag is not None:
         extra.append((b"etag", etag))
     await send({"type": "http.response.start", "status": status, "headers": [*headers, *extra]})

@@ -110,15 +110,29 @@ class Metrics:
         # Repeated documents (the patient page's) are named without parsing them again; bounded
         # like strawberry's own parser cache.
         self._named = lru_cache(maxsize=256)(self._name)
+        self._by_label: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
 
     async def endpoint(self, request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
     def record(self, operation: str, outcome: str, seconds: float, *, cache_hit: bool) -> None:
-        self.requests.labels(operation=operation, outcome=outcome).inc()
-        self.latency.labels(operation=operation).observe(seconds)
+        requests, latency, hits = self._series(operation, outcome)
+        requests.inc()
+        latency.observe(seconds)
         if cache_hit:
-            self.cache_hits.labels(operation=operation).inc()
+            hits.inc()
+
+    def _series(self, operation: str, outcome: str) -> tuple[Any, Any, Any]:
+        # Looking labelled series up costs more than counting on the cache-hit path; the
+        # labels are bounded by the schema, so keeping every combination is safe.
+        series = self._by_label.get((operation, outcome))
+        if series is None:
+            series = self._by_label[(operation, outcome)] = (
+                self.requests.labels(operation=operation, outcome=outcome),
+                self.latency.labels(operation=operation),
+                self.cache_hits.labels(operation=operation),
+            )
+        return series
 
     def operation(self, method: str, query_string: bytes, body: bytes) -> str:
         """The `operation` label of a request as it was sent."""

@@ -78,6 +78,11 @@ def _incoming_id(scope: Scope) -> str | None:
     return None
 
 
+def request_id_for(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is a plain id, else a new one."""
+    return _incoming_id(scope) or uuid.uuid4().hex
+
+
 class RequestContext:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -86,7 +91,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        request_id = request_id_for(scope)
         reset = REQUEST_ID.set(request_id)
         status: int | None = None
         started = time.perf_counter()
