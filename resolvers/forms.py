@@ -39,14 +39,22 @@ def forms_at(catalog: Catalog, entry_point: str | None) -> tuple[FormSpec, ...]:
     return catalog.forms if entry_point is None else catalog.forms_at(entry_point)
 
 
+def form_in_force(
+    catalog: Catalog, entry_point: str, chosen: dict[str, str | None]
+) -> tuple[FormSpec | None, bool]:
+    """The practice's choice at `entry_point` (None is "Ingen"), or, while it has made none,
+    the catalogue default; and whether the default is what applies."""
+    if entry_point not in chosen:
+        return catalog.default_form(entry_point), True
+    form_id = chosen[entry_point]
+    return (catalog.form(form_id) if form_id else None), False
+
+
 def tool_view(catalog: Catalog, entry_point: str, choice: ToolChoice | None) -> ToolView:
-    spec = catalog.entry_point(entry_point)
-    if choice is None:
-        active, is_default = catalog.default_form(entry_point), True
-    else:
-        active, is_default = (catalog.form(choice.form_id) if choice.form_id else None), False
+    chosen = {} if choice is None else {entry_point: choice.form_id}
+    active, is_default = form_in_force(catalog, entry_point, chosen)
     return ToolView(
-        entry_point=spec,
+        entry_point=catalog.entry_point(entry_point),
         active_form=active,
         is_default=is_default,
         available_forms=catalog.forms_at(entry_point),
@@ -56,16 +64,8 @@ def tool_view(catalog: Catalog, entry_point: str, choice: ToolChoice | None) -> 
 def forms_in_force_at(
     catalog: Catalog, chosen: dict[str, str | None]
 ) -> dict[str, FormSpec | None]:
-    """The form in force at every entry point: the practice's choice (None is "Ingen"), else
-    the catalogue default."""
-    return {
-        ep.code: (
-            (catalog.form(chosen[ep.code]) if chosen[ep.code] else None)
-            if ep.code in chosen
-            else catalog.default_form(ep.code)
-        )
-        for ep in catalog.entry_points
-    }
+    """The form in force at every entry point."""
+    return {ep.code: form_in_force(catalog, ep.code, chosen)[0] for ep in catalog.entry_points}
 
 
 async def tools_view(*, session: AsyncSession, catalog: Catalog, her_id: int) -> list[ToolView]:
