@@ -174,3 +174,8 @@ async def api(db: Database, settings: Settings, clock: Clock):
 
 def as_json(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def text_input(her_id: int, slot: str, text: str | None) -> dict[str, Any]:
+    """saveTexts variables for one box."""
+    return {"input": {"herId": her_id, "texts": [{"slot": slot, "text": text}]}}

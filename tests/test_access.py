@@ -14,7 +14,16 @@ import jwt
 import pytest
 
 from auth import ASSURANCE_CLAIM, DEV_ISSUER, HPR_CLAIM
-from tests.conftest import ASTRID, FJORDBYEN, JACOB, KRISTIAN, STORGATA, STRANGER, error_codes
+from tests.conftest import (
+    ASTRID,
+    FJORDBYEN,
+    JACOB,
+    KRISTIAN,
+    STORGATA,
+    STRANGER,
+    error_codes,
+    text_input,
+)
 
 UNKNOWN_HER_ID = 9999991
 
@@ -396,12 +405,7 @@ async def test_patient_sees_a_change_by_an_affiliated_gp_without_a_token(api):
     # Given Astrid's addition to Reseptfornyelse
     saved = await api.data(
         SAVE_TEXTS,
-        {
-            "input": {
-                "herId": STORGATA,
-                "texts": [{"slot": "RESEPTFORNYELSE", "text": "Husk styrke."}],
-            }
-        },
+        text_input(STORGATA, "RESEPTFORNYELSE", "Husk styrke."),
         hpr=ASTRID,
     )
     assert saved["saveTexts"]["userErrors"] == []

@@ -15,6 +15,7 @@ from tests.conftest import (
     TODAY,
     as_json,
     error_codes,
+    text_input,
 )
 
 SAVE_TEXTS = """
@@ -385,7 +386,7 @@ async def test_no_entry_after_a_user_error(api, document, input_, code):
 async def test_no_entry_after_a_forbidden_save(api):
     body = await api.post(
         SAVE_TEXTS,
-        {"input": {"herId": STORGATA, "texts": [{"slot": "FASTLEGEPANEL", "text": "x"}]}},
+        text_input(STORGATA, "FASTLEGEPANEL", "x"),
         hpr=JACOB,
     )
     assert error_codes(body) == ["FORBIDDEN"]

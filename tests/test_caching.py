@@ -6,7 +6,7 @@ import json
 from datetime import time, timedelta
 from urllib.parse import urlencode
 
-from tests.conftest import ASTRID, KRISTIAN, STORGATA, TODAY, import_text, registry_text
+from tests.conftest import ASTRID, KRISTIAN, STORGATA, TODAY, import_text, registry_text, text_input
 
 PANEL = """
 query Panel($herId: Int!, $hpr: Int) {
@@ -41,7 +41,7 @@ def panel_url(**variables) -> str:
 async def save_panel_text(api, text: str) -> None:
     data = await api.data(
         SAVE_PANEL_TEXT,
-        {"input": {"herId": STORGATA, "texts": [{"slot": "FASTLEGEPANEL", "text": text}]}},
+        text_input(STORGATA, "FASTLEGEPANEL", text),
         hpr=ASTRID,
     )
     assert data["saveTexts"]["userErrors"] == []
@@ -94,7 +94,7 @@ async def test_etag_changes_exactly_when_the_response_does(api):
     first = (await api.client.get(panel_url(herId=STORGATA))).headers["etag"]
     await api.data(
         SAVE_PANEL_TEXT,
-        {"input": {"herId": STORGATA, "texts": [{"slot": "TIMEBESTILLING", "text": "Ring oss."}]}},
+        text_input(STORGATA, "TIMEBESTILLING", "Ring oss."),
         hpr=ASTRID,
     )
     assert (await api.client.get(panel_url(herId=STORGATA))).headers["etag"] == first

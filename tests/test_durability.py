@@ -6,7 +6,7 @@ import os
 
 import httpx
 
-from tests.conftest import ASTRID, STORGATA
+from tests.conftest import ASTRID, STORGATA, text_input
 from tests.servers import Server
 
 SAVE_TEXTS = """
@@ -47,12 +47,7 @@ async def write_until_killed(server: Server, token: str) -> list[str]:
                     "/graphql",
                     json={
                         "query": SAVE_TEXTS,
-                        "variables": {
-                            "input": {
-                                "herId": STORGATA,
-                                "texts": [{"slot": "FASTLEGEPANEL", "text": text}],
-                            }
-                        },
+                        "variables": text_input(STORGATA, "FASTLEGEPANEL", text),
                     },
                     headers={"Authorization": f"Bearer {token}"},
                 )

@@ -16,7 +16,7 @@ from app import Services, create_app
 from auth import development_tokens
 from models.catalog import load_catalog
 from settings import Settings
-from tests.conftest import ASTRID, JACOB, STORGATA, Api
+from tests.conftest import ASTRID, JACOB, STORGATA, Api, text_input
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -127,7 +127,7 @@ async def test_default_limits_let_the_admin_page_through(api):
       absences { id practitioner { hprNumber name } from to services }
     }
     """
-    variables = {"input": {"herId": STORGATA, "texts": [{"slot": "FASTLEGEPANEL", "text": "Hei"}]}}
+    variables = text_input(STORGATA, "FASTLEGEPANEL", "Hei")
     data = await api.data(document, variables, hpr=ASTRID)
     assert data["saveTexts"]["userErrors"] == []
 
@@ -232,7 +232,7 @@ async def test_text_in_a_failed_write_is_not_in_the_log(api, db, caplog):
     with caplog.at_level(logging.INFO):
         body = await api.post(
             SAVE_TEXTS,
-            {"input": {"herId": STORGATA, "texts": [{"slot": "RESEPTFORNYELSE", "text": secret}]}},
+            text_input(STORGATA, "RESEPTFORNYELSE", secret),
             hpr=ASTRID,
         )
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"

@@ -21,7 +21,7 @@ from models.catalog import load_catalog
 from models.database import Database
 from observability import configure_logging
 from settings import Settings
-from tests.conftest import ASTRID, STORGATA, Api
+from tests.conftest import ASTRID, STORGATA, Api, text_input
 
 ADMIN_ORIGIN = "https://admin.tilpass.example.no"
 OTHER_ORIGIN = "https://evil.example.com"
@@ -77,12 +77,7 @@ async def test_logs_are_json_with_the_request_id_and_without_tokens_or_texts(api
         "/graphql",
         json={
             "query": SAVE_TEXTS,
-            "variables": {
-                "input": {
-                    "herId": STORGATA,
-                    "texts": [{"slot": "RESEPTFORNYELSE", "text": secret_text}],
-                }
-            },
+            "variables": text_input(STORGATA, "RESEPTFORNYELSE", secret_text),
         },
         headers={"Authorization": f"Bearer {token}"},
     )

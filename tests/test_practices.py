@@ -16,6 +16,7 @@ from tests.conftest import (
     error_codes,
     import_text,
     registry_text,
+    text_input,
 )
 
 ME = """
@@ -184,12 +185,7 @@ async def test_practice_keeps_its_texts_when_an_author_loses_her_affiliation(api
     # Given a text Astrid saved at Storgata
     saved = await api.data(
         SAVE_TEXTS,
-        {
-            "input": {
-                "herId": STORGATA,
-                "texts": [{"slot": "RESEPTFORNYELSE", "text": "Husk styrke."}],
-            }
-        },
+        text_input(STORGATA, "RESEPTFORNYELSE", "Husk styrke."),
         hpr=ASTRID,
     )
     assert saved["saveTexts"]["userErrors"] == []

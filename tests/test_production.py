@@ -24,7 +24,7 @@ from auth import (
 )
 from models.catalog import load_catalog
 from settings import Settings
-from tests.conftest import ASTRID, JACOB, STORGATA, STRANGER, error_codes
+from tests.conftest import ASTRID, JACOB, STORGATA, STRANGER, error_codes, text_input
 from tests.helseid import (
     AUDIENCE,
     ISSUER,
@@ -66,7 +66,7 @@ NEAR_MISSES = {
 
 
 def save_input(text: str = "Husk styrke.") -> dict[str, Any]:
-    return {"input": {"herId": STORGATA, "texts": [{"slot": "RESEPTFORNYELSE", "text": text}]}}
+    return text_input(STORGATA, "RESEPTFORNYELSE", text)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from tests.conftest import (
     STORGATA,
     import_text,
     registry_text,
+    text_input,
 )
 
 ME = """
@@ -211,12 +212,7 @@ async def test_reimport_is_idempotent(api, db):
     # Given Storgata with a saved text (version 1)
     saved = await api.data(
         SAVE_TEXTS,
-        {
-            "input": {
-                "herId": STORGATA,
-                "texts": [{"slot": "RESEPTFORNYELSE", "text": "Husk styrke."}],
-            }
-        },
+        text_input(STORGATA, "RESEPTFORNYELSE", "Husk styrke."),
         hpr=ASTRID,
     )
     assert saved["saveTexts"]["practice"]["version"] == 1
@@ -267,12 +263,7 @@ async def test_practice_missing_from_file_keeps_settings_but_loses_affiliations(
     # Given Fjordbyen with a saved text
     saved = await api.data(
         SAVE_TEXTS,
-        {
-            "input": {
-                "herId": FJORDBYEN,
-                "texts": [{"slot": "RESEPTFORNYELSE", "text": "Ring oss."}],
-            }
-        },
+        text_input(FJORDBYEN, "RESEPTFORNYELSE", "Ring oss."),
         hpr=JACOB,
     )
     assert saved["saveTexts"]["userErrors"] == []

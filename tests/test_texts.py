@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ASTRID, FJORDBYEN, JACOB, KRISTIAN, STORGATA
+from tests.conftest import ASTRID, FJORDBYEN, JACOB, KRISTIAN, STORGATA, text_input
 
 SAVE_TEXTS = """
 mutation SaveTexts($input: SaveTextsInput!) {
@@ -54,7 +54,7 @@ async def test_saved_text_is_returned_and_version_bumped(api):
 async def test_text_over_limit_is_refused(api):
     data = await api.data(
         SAVE_TEXTS,
-        {"input": {"herId": STORGATA, "texts": [{"slot": "FASTLEGEPANEL", "text": "æ" * 201}]}},
+        text_input(STORGATA, "FASTLEGEPANEL", "æ" * 201),
         hpr=ASTRID,
     )
     errors = data["saveTexts"]["userErrors"]
@@ -67,7 +67,7 @@ async def test_text_over_limit_is_refused(api):
 async def test_practice_of_another_practice_is_forbidden_for_save(api):
     body = await api.post(
         SAVE_TEXTS,
-        {"input": {"herId": STORGATA, "texts": [{"slot": "FASTLEGEPANEL", "text": "x"}]}},
+        text_input(STORGATA, "FASTLEGEPANEL", "x"),
         hpr=JACOB,
     )
     assert body["data"] is None
