@@ -36,6 +36,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	url=$$($(BIN)/python tests/postgres_server.py) && \
 	TILPASS_TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest -q
 

@@ -1,5 +1,6 @@
 """The ASGI app: GraphQL at /graphql (GraphiQL for browsers in development), /healthz, /readyz
-and /metrics, behind the middleware of observability.py, security.py and http_limits.py."""
+and /metrics, behind the middleware of edge/ (cache, security headers, logs, CORS, metrics,
+body limit), in the order listed in `create_app`."""
 
 from __future__ import annotations
 
@@ -14,19 +15,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from auth import TokenVerifier, bearer_token, token_verifier
-from caching import ChangeWatcher, Located, PatientCache, ResponseCache
-from graphql_http import GraphQLOverHTTP
-from graphql_limits import schema_for
-from http_limits import BodySizeLimit
-from metrics import GraphQLMetrics, Metrics
+from auth.tokens import TokenVerifier, bearer_token, token_verifier
+from edge.cache import ChangeWatcher, Located, PatientCache, ResponseCache
+from edge.graphql_over_http import GraphQLOverHTTP
+from edge.limits import BodySizeLimit, schema_for
+from edge.logs import RequestContext
+from edge.metrics import GraphQLMetrics, Metrics
+from edge.readiness import readyz
+from edge.security import SecurityHeaders, cors
 from models.catalog import Catalog, load_catalog
 from models.database import Database
-from observability import RequestContext
-from readiness import readyz
 from resolvers.dates import Clock, system_clock
 from schema.context import Context
-from security import SecurityHeaders, cors
 from settings import Settings, load_settings
 from web.routes import web_routes
 
@@ -68,13 +68,20 @@ class TilpassGraphQL(GraphQLOverHTTP):
         token = bearer_token(request.headers.get("authorization", ""))
         if token is not None:
             await services.verifier.prepare(token)
+
+        def identify() -> int | None:
+            return None if token is None else services.verifier.practitioner_hpr(token)
+
+        def forget(her_id: int) -> None:
+            services.cache.invalidate([her_id])
+
         return Context(
             request=request,
             db=services.db,
             catalog=services.catalog,
-            verifier=services.verifier,
             clock=services.clock,
-            cache=services.cache,
+            identify=identify,
+            forget=forget,
         )
 
 

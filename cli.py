@@ -10,10 +10,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from auth import development_tokens
+from auth.tokens import development_tokens
+from edge.logs import configure_logging
 from models.catalog import load_catalog
 from models.database import Database
-from observability import configure_logging
 from resolvers.registry import ImportResult, RegistryError, import_registry, parse_registry
 from settings import Settings, SettingsError, load_settings
 
@@ -72,10 +72,12 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(
+        settings.log_level, log_format=settings.log_format, production=settings.production
+    )
     # Upgrade before the server starts so that a migration error is reported here, plainly.
     asyncio.run(_with_database(settings, _nothing))
-    # Our own JSON access log (observability.py) replaces uvicorn's, which would write query
+    # Our own JSON access log (edge/logs.py) replaces uvicorn's, which would write query
     # strings, and with them GET requests' variables, to the log.
     uvicorn.run(
         "app:app", host=host, port=port, proxy_headers=True, log_config=None, access_log=False

@@ -9,6 +9,7 @@ from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///tilpass.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("auto", "json", "console")
 PRODUCTION_SETTINGS = ("TILPASS_JWKS_URL", "TILPASS_ISSUER", "TILPASS_AUDIENCE")
 
 
@@ -33,6 +34,8 @@ class Settings:
     # Browser origins other than the service's own that may call the API (the admin page's).
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
+    # `auto`: readable lines in development on a terminal, JSON lines everywhere else.
+    log_format: str = "auto"
 
     @property
     def production(self) -> bool:
@@ -109,6 +112,15 @@ def _log_level(level: str) -> str:
     return level
 
 
+def _log_format(text: str) -> str:
+    log_format = text.strip().lower() or "auto"
+    if log_format not in LOG_FORMATS:
+        raise SettingsError(
+            f"TILPASS_LOG_FORMAT må være en av {', '.join(LOG_FORMATS)}, ikke {text!r}."
+        )
+    return log_format
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     env = environ.get("TILPASS_ENV", "development").strip().lower() or "development"
@@ -128,4 +140,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_aliases=_positive(environ, "TILPASS_MAX_ALIASES", defaults.max_aliases),
         cors_origins=_origins(environ.get("TILPASS_CORS_ORIGINS", "")),
         log_level=_log_level(environ.get("TILPASS_LOG_LEVEL", "").strip().upper() or "INFO"),
+        log_format=_log_format(environ.get("TILPASS_LOG_FORMAT", "")),
     )

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from app import Services, create_app
-from auth import development_tokens
+from auth.tokens import development_tokens
 from models.catalog import load_catalog
 from models.database import Database
 from settings import Settings

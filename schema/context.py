@@ -1,4 +1,9 @@
-"""What every resolver gets: the database, the catalogue, the clock and who is asking."""
+"""What every resolver gets: the database, the catalogue, the clock and who is asking.
+
+The layers above hand in what only they know: `identify` checks the request's bearer token
+(auth), `forget` drops a changed practice from the response cache (edge). What execution
+finds out about its response is left in the request's scope as a `ResponseNote`, which the
+edge reads to decide whether the response may be shared."""
 
 from __future__ import annotations
 
@@ -9,12 +14,28 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
-from auth import TokenVerifier, bearer_token
-from caching import SCOPE_KEY, CacheNote, ResponseCache
 from models.catalog import Catalog
 from models.database import Database
 from resolvers.dates import Clock, oslo_date
 from resolvers.errors import Problem, Unauthenticated
+
+NOTE_KEY = "tilpass.response"
+
+
+@dataclass
+class ResponseNote:
+    """What one request's execution found out about whether its response may be kept."""
+
+    cacheable: bool = True
+    her_ids: set[int] = field(default_factory=set)
+
+
+def no_actor() -> int | None:
+    return None
+
+
+def forget_nothing(her_id: int) -> None:
+    return None
 
 
 @dataclass
@@ -22,18 +43,20 @@ class Context:
     request: HTTPConnection
     db: Database
     catalog: Catalog
-    verifier: TokenVerifier
     clock: Clock
-    cache: ResponseCache | None = None
+    # The HPR number the request's bearer token speaks for; None without a valid one.
+    identify: Callable[[], int | None] = no_actor
+    # Called when a change to a practice has committed.
+    forget: Callable[[int], None] = forget_nothing
     _actor: int | None = field(default=None, init=False)
     _actor_known: bool = field(default=False, init=False)
 
     @property
-    def cache_note(self) -> CacheNote:
+    def cache_note(self) -> ResponseNote:
         """This request's note for the response cache (a throwaway one outside HTTP)."""
-        note = self.request.scope.get(SCOPE_KEY)
+        note = self.request.scope.get(NOTE_KEY)
         if note is None:
-            note = self.request.scope[SCOPE_KEY] = CacheNote(cacheable=False)
+            note = self.request.scope[NOTE_KEY] = ResponseNote(cacheable=False)
         return note
 
     def reads_practice(self, her_id: int) -> None:
@@ -42,8 +65,7 @@ class Context:
 
     def changed_practice(self, her_id: int) -> None:
         """A change to the practice has committed: this instance forgets it at once."""
-        if self.cache is not None:
-            self.cache.invalidate([her_id])
+        self.forget(her_id)
 
     async def apply(
         self, her_id: int, change: Callable[[AsyncSession], Awaitable[list[Problem]]]
@@ -69,7 +91,7 @@ class Context:
         # Anything that depends on who asks must never be shared through the cache.
         self.cache_note.cacheable = False
         if not self._actor_known:
-            self._actor = self._verify()
+            self._actor = self.identify()
             self._actor_known = True
         return self._actor
 
@@ -78,7 +100,3 @@ class Context:
         if actor is None:
             raise Unauthenticated()
         return actor
-
-    def _verify(self) -> int | None:
-        token = bearer_token(self.request.headers.get("authorization", ""))
-        return None if token is None else self.verifier.practitioner_hpr(token)

@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import make_url
 
 from app import Services, create_app
-from auth import DevelopmentTokens, development_tokens
+from auth.tokens import DevelopmentTokens, development_tokens
 from models.catalog import load_catalog
 from models.database import Database
 from resolvers.registry import import_registry, parse_registry

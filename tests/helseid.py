@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from auth import ASSURANCE_CLAIM, HPR_CLAIM
+from auth.tokens import ASSURANCE_CLAIM, HPR_CLAIM
 
 ISSUER = "https://helseid-sts.test.nhn.no"
 AUDIENCE = "nhn:tilpass-helsenorge"

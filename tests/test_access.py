@@ -13,7 +13,7 @@ import httpx
 import jwt
 import pytest
 
-from auth import ASSURANCE_CLAIM, DEV_ISSUER, HPR_CLAIM
+from auth.tokens import ASSURANCE_CLAIM, DEV_ISSUER, HPR_CLAIM
 from tests.conftest import (
     ASTRID,
     FJORDBYEN,

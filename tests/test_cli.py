@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app import Services, create_app
-from auth import development_tokens
+from auth.tokens import development_tokens
 from models.catalog import load_catalog
 from models.database import Database
 from settings import Settings

@@ -20,7 +20,7 @@ from schemathesis.python import asgi
 from starlette.applications import Starlette
 
 from app import create_app
-from auth import development_tokens
+from auth.tokens import development_tokens
 from models.database import Database
 from schema.root import schema as root_schema
 from settings import Settings

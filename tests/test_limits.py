@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from app import Services, create_app
-from auth import development_tokens
+from auth.tokens import development_tokens
 from models.catalog import load_catalog
 from settings import Settings
 from tests.conftest import ASTRID, JACOB, STORGATA, Api, text_input

@@ -16,10 +16,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from app import Services, create_app
-from auth import development_tokens
+from auth.tokens import development_tokens
+from edge.logs import configure_logging
 from models.catalog import load_catalog
 from models.database import Database
-from observability import configure_logging
 from settings import Settings
 from tests.conftest import ASTRID, STORGATA, Api, text_input
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from app import Services, create_app
-from auth import (
+from auth.tokens import (
     ASSURANCE_CLAIM,
     HPR_CLAIM,
     HelseIdTokens,

@@ -118,7 +118,7 @@ def test_production_has_no_development_sign_in():
 
 
 async def test_production_app_answers_404_for_development_tokens(db, settings):
-    from auth import development_tokens
+    from auth.tokens import development_tokens
 
     tokens = await development_tokens(db, settings)
     services = Services(db=db, catalog=load_catalog(), verifier=tokens)

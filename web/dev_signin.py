@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from auth import DevelopmentTokens
+from auth.tokens import DevelopmentTokens
 from models.practices import Practitioner, practices_of
 
 NO_STORE = {"Cache-Control": "no-store"}

@@ -22,33 +22,26 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from edge.logs import REQUEST_ID_HEADER, request_id_for
+from edge.metrics import NOTE as METRICS_NOTE
 from models import changes
 from models.database import Database
-from observability import REQUEST_ID_HEADER, request_id_for
 from resolvers.dates import Clock, oslo_date
+from schema.context import NOTE_KEY, ResponseNote
 
 log = logging.getLogger("tilpass.cache")
 
 POLL_SECONDS = 0.25
 MAX_ENTRIES = 20_000
-SCOPE_KEY = "tilpass.cache"
 GRAPHQL_PATH = "/graphql"
 PUBLIC = b"public, no-cache"
 PRIVATE = b"no-store"
-
-
-@dataclass
-class CacheNote:
-    """What one request's execution found out about whether its response may be kept."""
-
-    cacheable: bool = True
-    her_ids: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -218,8 +211,8 @@ class PatientCache:
             located.on_hit(entry.operation, time.perf_counter() - started)
             return
 
-        note = CacheNote()
-        scope[SCOPE_KEY] = note
+        note = ResponseNote()
+        scope[NOTE_KEY] = note
         epoch = cache.epoch
         status, headers, payload = await _run(self.app, scope, body, receive)
         request_id = dict(headers).get(REQUEST_ID_HEADER) or request_id_for(scope).encode()
@@ -227,7 +220,7 @@ class PatientCache:
         if not (note.cacheable and status == 200):
             await _send(send, status, kept, payload, (b"cache-control", PRIVATE), request_id)
             return
-        metrics_note = scope.get("tilpass.metrics")
+        metrics_note = scope.get(METRICS_NOTE)
         operation = getattr(metrics_note, "operation", None) or "query"
         entry = Entry(status, kept, payload, etag_of(payload), frozenset(note.her_ids), operation)
         cache.put(key, entry, epoch)

@@ -1,20 +1,22 @@
-"""Structured logs, each tied to the request it belongs to, and a last line of defence.
+"""Logs, each tied to the request it belongs to, and a last line of defence.
 
-Every log line is one JSON object on standard error: time, level, logger, message, the id of
-the request it belongs to, and the record's own fields. The request id is the client's
+Production writes one JSON object per line on standard error: time, level, logger, message,
+the id of the request it belongs to, and the record's own fields. So does any run whose
+standard error is not a terminal, or with TILPASS_LOG_FORMAT=json. A development run on a
+terminal writes one short line a person can read instead (TILPASS_LOG_FORMAT=console forces
+it). The request id is the client's
 X-Request-ID when that is a plain token (as a load balancer sends), else a new one; it goes
 back in the X-Request-ID response header.
 
 Never logged: the Authorization header (tokens), request and response bodies (practice texts,
 variables) and query strings (a GET request's variables). The access log line has the method,
-path, status, duration and, for GraphQL, the operation and outcome of metrics.py.
+path, status, duration and, for GraphQL, the operation and outcome of edge/metrics.py.
 
 An exception that escapes everything else becomes a 500 whose body holds only a message and
 the request id as reference, which the log line of the exception has too."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
@@ -26,7 +28,8 @@ from typing import IO, Any
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from metrics import NOTE
+from edge.graphql_over_http import send_json
+from edge.metrics import NOTE
 from schema.errors import unexpected_message
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("tilpass_request_id", default=None)
@@ -58,11 +61,81 @@ def json_handler(stream: IO[str] | None = None) -> logging.Handler:
     return handler
 
 
-def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> None:
-    """Sends every logger's records, uvicorn's included, through one JSON handler."""
+class ConsoleFormatter(logging.Formatter):
+    """`15:24:10 INFO  POST /graphql 200 3.1 ms patientService ok  [a1b2c3d4]`: the access
+    line reads as what happened; other lines are their message and own fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = {k: v for k, v in record.__dict__.items() if k not in _RECORD_ATTRIBUTES}
+        request_id = fields.pop("request_id", None)
+        if record.name == access_log.name:
+            message = _access_line(fields)
+        else:
+            message = record.getMessage()
+        parts = [self.formatTime(record, "%H:%M:%S"), f"{record.levelname:<5}", message]
+        parts.extend(f"{key}={value}" for key, value in fields.items())
+        if request_id:
+            parts.append(f"[{request_id[:8]}]")
+        line = " ".join(parts)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+# What every record has, and uvicorn's copy of its message with terminal colour codes.
+_RECORD_ATTRIBUTES = frozenset(
+    {
+        *logging.LogRecord("", 0, "", 0, "", None, None).__dict__,
+        *("message", "asctime", "taskName", "color_message"),
+    }
+)
+
+
+def _access_line(fields: dict[str, Any]) -> str:
+    line = f"{fields.pop('method')} {fields.pop('path')} {fields.pop('status')}"
+    line += f" {fields.pop('duration_ms')} ms"
+    if "operation" in fields:
+        line += f" {fields.pop('operation')} {fields.pop('outcome')}"
+    return line
+
+
+class MigrationChatter(logging.Filter):
+    """Alembic names its dialect at every start; only a migration that really runs is news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage().startswith("Running ")
+
+
+def console_handler(stream: IO[str] | None = None) -> logging.Handler:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(ConsoleFormatter())
+    handler.addFilter(RequestIdFilter())
+    return handler
+
+
+def wants_console(log_format: str, *, production: bool, stream: IO[str] | None = None) -> bool:
+    """`console` and `json` are what they say; `auto` is readable lines only for a person:
+    in development, on a terminal."""
+    if log_format != "auto":
+        return log_format == "console"
+    stream = stream or sys.stderr
+    return not production and hasattr(stream, "isatty") and stream.isatty()
+
+
+def configure_logging(
+    level: str = "INFO",
+    stream: IO[str] | None = None,
+    *,
+    log_format: str = "json",
+    production: bool = False,
+) -> None:
+    """Sends every logger's records, uvicorn's and Alembic's included, through one handler."""
     root = logging.getLogger()
-    root.handlers = [json_handler(stream)]
+    console = wants_console(log_format, production=production, stream=stream)
+    root.handlers = [console_handler(stream) if console else json_handler(stream)]
     root.setLevel(level)
+    migration = logging.getLogger("alembic.runtime.migration")
+    migration.filters = [MigrationChatter()]
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers = []
@@ -131,24 +204,8 @@ def _log_access(scope: Scope, status: int | None, seconds: float) -> None:
 
 
 async def _internal_error(send: Send, reference: str) -> None:
-    body = json.dumps(
-        {
-            "errors": [
-                {
-                    "message": unexpected_message(reference),
-                    "extensions": {"code": "INTERNAL_SERVER_ERROR", "reference": reference},
-                }
-            ]
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    error = {
+        "message": unexpected_message(reference),
+        "extensions": {"code": "INTERNAL_SERVER_ERROR", "reference": reference},
+    }
+    await send_json(send, 500, {"errors": [error]})

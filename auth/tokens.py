@@ -3,7 +3,7 @@
 Development: HS256 tokens signed with a key the first command that needs it creates and keeps
 with the database (beside an SQLite file, in the database on PostgreSQL), so every command and
 instance on that database accepts the same tokens. Production: HelseID tokens verified
-against the configured JWKS (jwks.py); development tokens are refused there."""
+against the configured JWKS (auth/jwks.py); development tokens are refused there."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import jwt
 
-from jwks import ALGORITHMS, KeySet
+from auth.jwks import ALGORITHMS, KeySet
 from models.database import Database
 from models.keys import get_or_create_key
 from settings import Settings

@@ -29,9 +29,8 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from caching import SCOPE_KEY as CACHE_NOTE
-from metrics import note_outcome
-from schema.context import Context
+from edge.metrics import note_outcome
+from schema.context import NOTE_KEY, Context
 from schema.errors import present_error
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -61,6 +60,20 @@ CODES = {
 def error_body(message: str, status: int) -> dict[str, Any]:
     """A GraphQL response holding one request error, for the refusals made outside GraphQL."""
     return {"errors": [{"message": message, "extensions": {"code": CODES.get(status, "ERROR")}}]}
+
+
+async def send_json(
+    send: Send, status: int, payload: dict[str, Any], *headers: tuple[bytes, bytes]
+) -> None:
+    """A whole JSON response, for the layers that answer before or around the app."""
+    body = json.dumps(payload).encode()
+    start_headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        *headers,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": start_headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def negotiate(accept: str | None) -> str | None:
@@ -166,7 +179,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         return response
 
     def _refuse(self, request: Request, status: int, message: str, media_type: str) -> Response:
-        note = request.scope.get(CACHE_NOTE)
+        note = request.scope.get(NOTE_KEY)
         if note is not None:
             note.cacheable = False
         body = error_body(message, status)
@@ -216,7 +229,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         if result.errors:
             # What failed outside the error extension (in another extension, say) is masked too.
             result.errors = [present_error(error) for error in result.errors]
-            note = request.scope.get(CACHE_NOTE)
+            note = request.scope.get(NOTE_KEY)
             if note is not None:
                 note.cacheable = False
         note_outcome(request.scope, result.errors)

@@ -1,0 +1,1 @@
+"""Sign-in: bearer tokens (development and HelseID) and HelseID's key set."""

@@ -1,0 +1,139 @@
+"""What one request may ask of the service, and what production tells about the schema.
+
+The body: the largest request body the service reads, 413 above it, before anything is
+parsed. A declared Content-Length over the limit is refused without reading a byte; a body
+without one (chunked) is counted as it arrives and refused the moment it passes the limit,
+so no client can make the service hold more than the limit in memory.
+
+The document (every environment): the number of tokens (checked while parsing, so a huge
+document costs little), the depth of nesting (Practitioner.practices and
+Practice.practitioners make cycles), and the number of aliases (each a way to run a field
+again). Production also turns off introspection and the "Did you mean …?" suggestions that
+would spell out the schema anyway. Each is one of strawberry's extensions; none changes the
+schema itself."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+
+import strawberry
+from graphql import ASTValidationRule
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from edge.graphql_over_http import error_body, send_json
+from schema.root import Extension, build_schema
+from settings import Settings
+
+# graphql-core writes its suggestions as " Did you mean 'herId'?" (names hold no "?").
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+class HideSuggestions(SchemaExtension):
+    """Strips suggestions from every error: unknown fields, arguments, types, enum values and
+    input fields alike (strawberry's `disable_field_suggestions` covers the first only)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        for error in (result.errors if result is not None else None) or ():
+            error.message = SUGGESTION.sub("", error.message)
+
+
+def schema_for(settings: Settings) -> strawberry.Schema:
+    return _schema(
+        production=settings.production,
+        max_depth=settings.max_depth,
+        max_tokens=settings.max_tokens,
+        max_aliases=settings.max_aliases,
+    )
+
+
+@cache
+def _schema(
+    *, production: bool, max_depth: int, max_tokens: int, max_aliases: int
+) -> strawberry.Schema:
+    # The rules are made once per schema, not per request: strawberry's validation cache keys
+    # on them, and a fresh rule class per request would never hit it.
+    rules: list[type[ASTValidationRule]] = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
+    if production:
+        rules.extend(DisableIntrospection().validation_rules)
+    extensions: list[Extension] = [
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: AddValidationRules(rules),
+    ]
+    if production:
+        extensions.append(HideSuggestions)
+    return build_schema(extensions)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def too_large_message(limit: int) -> str:
+    return f"Forespørselen er for stor: høyst {limit} byte."
+
+
+class BodySizeLimit:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._declared(scope) > self.max_bytes:
+            await self._refuse(send)
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watch)
+        except BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(send)
+
+    @staticmethod
+    def _declared(scope: Scope) -> int:
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    return int(value)
+                except ValueError:
+                    return 0
+        return 0
+
+    async def _refuse(self, send: Send) -> None:
+        body = error_body(too_large_message(self.max_bytes), 413)
+        # The rest of the body is never read: the connection must not be reused.
+        await send_json(send, 413, body, (b"connection", b"close"))
