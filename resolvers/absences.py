@@ -11,59 +11,21 @@ from models import absences, practices
 from models.absences import Absence
 from models.catalog import Catalog
 from resolvers.audit import record_change
-from resolvers.dates import add_years, oslo_date, short_date
+from resolvers.dates import MAX_DAYS, PeriodWords, check_period, oslo_date, short_date
 from resolvers.errors import Problem
 from resolvers.practices import require_affiliation
 
-MAX_DAYS = 366
-MAX_YEARS_AHEAD = 2
+ABSENCE_PERIOD = PeriodWords(
+    over="Fraværet er allerede over",
+    longest=f"Et fravær kan vare i høyst {MAX_DAYS} dager. Del det opp i flere fravær.",
+    ahead="Fravær kan registreres høyst to år fram i tid",
+)
 
 
 def fold_services(catalog: Catalog, services: list[str]) -> list[str]:
     """Duplicates folded, in catalogue order, so that equal absences read the same."""
     chosen = set(services)
     return [s.code for s in catalog.services if s.code in chosen]
-
-
-def check_dates(start: date, end: date, today: date) -> list[Problem]:
-    if start > end:
-        return [
-            Problem(
-                code="INVALID_DATE_RANGE",
-                message="«Til og med» kan ikke være før «Fra og med».",
-                field=("to",),
-            )
-        ]
-    problems = []
-    if end < today:
-        problems.append(
-            Problem(
-                code="IN_PAST",
-                message=f"Fraværet er allerede over: «Til og med» er før i dag ({short_date(today)}).",
-                field=("to",),
-            )
-        )
-    if (end - start).days + 1 > MAX_DAYS:
-        problems.append(
-            Problem(
-                code="RANGE_TOO_LONG",
-                message=f"Et fravær kan vare i høyst {MAX_DAYS} dager. Del det opp i flere fravær.",
-                field=("to",),
-            )
-        )
-    latest_start = add_years(today, MAX_YEARS_AHEAD)
-    if start > latest_start:
-        problems.append(
-            Problem(
-                code="RANGE_TOO_LONG",
-                message=(
-                    "Fravær kan registreres høyst to år fram i tid: «Fra og med» kan ikke være "
-                    f"senere enn {short_date(latest_start)}."
-                ),
-                field=("from",),
-            )
-        )
-    return problems
 
 
 def check_services(catalog: Catalog, services: list[str]) -> list[Problem]:
@@ -135,7 +97,8 @@ async def add_absence(
         session=session, her_id=her_id, actor_hpr=actor_hpr, lock=True
     )
     services = fold_services(catalog, services)
-    problems = check_dates(start, end, oslo_date(now)) + check_services(catalog, services)
+    problems = check_period(start, end, oslo_date(now), ABSENCE_PERIOD)
+    problems += check_services(catalog, services)
     practitioner = await practices.get_practitioner(session=session, hpr_number=practitioner_hpr)
     if practitioner is None or not await practices.is_affiliated(
         session=session, her_id=her_id, hpr_number=practitioner_hpr

@@ -1,8 +1,10 @@
-"""Dates as Norwegians read them: "today" in Europe/Oslo, working days, and Babel formatting."""
+"""Dates as Norwegians read them: "today" in Europe/Oslo, working days, Babel formatting, and
+the rules for a period a GP registers (an absence, a scheduled text)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -10,9 +12,14 @@ from zoneinfo import ZoneInfo
 import holidays
 from babel.dates import format_date
 
+from resolvers.errors import Problem
+
 OSLO = ZoneInfo("Europe/Oslo")
 
 Clock = Callable[[], datetime]
+
+MAX_DAYS = 366
+MAX_YEARS_AHEAD = 2
 
 
 def system_clock() -> datetime:
@@ -56,3 +63,49 @@ def long_date(day: date) -> str:
 def short_date(day: date) -> str:
     """ "09.07.2024", as the admin table shows dates."""
     return format_date(day, "dd.MM.y", locale="nb")
+
+
+@dataclass(frozen=True)
+class PeriodWords:
+    """How the messages name what the period is for."""
+
+    over: str  # "Fraværet er allerede over"
+    longest: str  # the whole sentence about the longest period
+    ahead: str  # "Fravær kan registreres høyst to år fram i tid"
+
+
+def check_period(start: date, end: date, today: date, words: PeriodWords) -> list[Problem]:
+    """`from` and `to` (both inclusive): in order, not over, at most MAX_DAYS long, and not
+    starting later than MAX_YEARS_AHEAD from today."""
+    if start > end:
+        return [
+            Problem(
+                code="INVALID_DATE_RANGE",
+                message="«Til og med» kan ikke være før «Fra og med».",
+                field=("to",),
+            )
+        ]
+    problems = []
+    if end < today:
+        problems.append(
+            Problem(
+                code="IN_PAST",
+                message=f"{words.over}: «Til og med» er før i dag ({short_date(today)}).",
+                field=("to",),
+            )
+        )
+    if (end - start).days + 1 > MAX_DAYS:
+        problems.append(Problem(code="RANGE_TOO_LONG", message=words.longest, field=("to",)))
+    latest_start = add_years(today, MAX_YEARS_AHEAD)
+    if start > latest_start:
+        problems.append(
+            Problem(
+                code="RANGE_TOO_LONG",
+                message=(
+                    f"{words.ahead}: «Fra og med» kan ikke være senere enn "
+                    f"{short_date(latest_start)}."
+                ),
+                field=("from",),
+            )
+        )
+    return problems

@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import absences, patient, practices
 from models.absences import Absence
 from models.catalog import Catalog, EntryPointSpec, FormSpec, ServiceSpec
+from models.patient import PracticeSettings
 from models.practices import Practice
 from resolvers.dates import long_date, next_working_day_after
 from resolvers.forms import forms_in_force_at
+from resolvers.texts import DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,16 @@ class AbsenceNoticeView:
     end: date
     returns_on: date
     message: str
+
+
+@dataclass(frozen=True)
+class ChosenText:
+    """The practice's text for a slot as patients see it on one date, and in which language."""
+
+    text: str
+    language: str
+    # The last day of a scheduled text; None for the standing addition.
+    until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,7 @@ class PatientServiceView:
     offered: bool
     available: bool
     standard_text: str | None
-    practice_text: str | None
+    practice_text: ChosenText | None
     form: FormSpec | None
     entry_points: list[PatientEntryView]
     absence: AbsenceNoticeView | None
@@ -45,8 +57,24 @@ class PatientServiceView:
 @dataclass(frozen=True)
 class PatientPanelView:
     practice: Practice
-    panel_text: str | None
+    panel_text: ChosenText | None
     services: list[PatientServiceView]
+
+
+def practice_text(settings: PracticeSettings, slot: str, language: str) -> ChosenText | None:
+    """First found: a scheduled text in `language`, a scheduled bokmål one, the standing
+    addition in `language`, the standing bokmål one. Time beats language: a holiday notice in
+    bokmål is news a standing English addition must not hide."""
+    languages = dict.fromkeys((language, DEFAULT_LANGUAGE))
+    for candidate in languages:
+        scheduled = settings.scheduled.get((slot, candidate))
+        if scheduled is not None:
+            return ChosenText(text=scheduled[0], language=candidate, until=scheduled[1])
+    for candidate in languages:
+        standing = settings.texts.get((slot, candidate))
+        if standing is not None:
+            return ChosenText(text=standing, language=candidate)
+    return None
 
 
 def absence_notice(
@@ -83,7 +111,8 @@ def merge_service(
     catalog: Catalog,
     practice: Practice,
     service: ServiceSpec,
-    saved_texts: dict[str, str | None],
+    settings: PracticeSettings,
+    language: str,
     forms_in_force: dict[str, FormSpec | None],
     practitioner_absences: list[Absence],
     on: date,
@@ -96,7 +125,7 @@ def merge_service(
         offered=offered,
         available=offered and notice is None,
         standard_text=slot.standard_text if slot else None,
-        practice_text=saved_texts.get(slot.code) if slot else None,
+        practice_text=practice_text(settings, slot.code, language) if slot else None,
         form=forms_in_force[service.main_entry_point] if offered else None,
         entry_points=[
             PatientEntryView(entry_point=ep, form=forms_in_force[ep.code] if offered else None)
@@ -113,6 +142,7 @@ async def patient_panel(
     her_id: int,
     practitioner_hpr: int | None,
     on: date,
+    language: str = DEFAULT_LANGUAGE,
     only_service: str | None = None,
 ) -> PatientPanelView | None:
     """None when the practice is unknown, or the practitioner given is not affiliated with it.
@@ -128,14 +158,15 @@ async def patient_panel(
         practitioner_absences = await absences.absences_of_practitioner(
             session=session, her_id=her_id, hpr_number=practitioner_hpr
         )
-    saved_texts, chosen_forms = await patient.settings_of(session=session, her_id=her_id)
-    forms_in_force = forms_in_force_at(catalog, chosen_forms)
+    settings = await patient.settings_of(session=session, her_id=her_id, on=on)
+    forms_in_force = forms_in_force_at(catalog, settings.forms)
     services = [
         merge_service(
             catalog=catalog,
             practice=practice,
             service=service,
-            saved_texts=saved_texts,
+            settings=settings,
+            language=language,
             forms_in_force=forms_in_force,
             practitioner_absences=practitioner_absences,
             on=on,
@@ -146,7 +177,7 @@ async def patient_panel(
     panel_slot = next((slot for slot in catalog.text_slots if slot.service is None), None)
     return PatientPanelView(
         practice=practice,
-        panel_text=saved_texts.get(panel_slot.code) if panel_slot else None,
+        panel_text=practice_text(settings, panel_slot.code, language) if panel_slot else None,
         services=services,
     )
 

@@ -63,6 +63,19 @@ FormKind = strawberry.enum(
 )
 
 
+@strawberry.enum(
+    description=(
+        "A language Helsenorge shows its pages in: bokmål, nynorsk, nordsamisk "
+        "(davvisámegiella), English."
+    )
+)
+class Language(enum.Enum):
+    NB = strawberry.enum_value("NB", description="Norsk bokmål.")
+    NN = strawberry.enum_value("NN", description="Norsk nynorsk.")
+    SE = strawberry.enum_value("SE", description="Davvisámegiella (nordsamisk).")
+    EN = strawberry.enum_value("EN", description="English.")
+
+
 @strawberry.enum(description="Stable codes for the user errors a mutation can return.")
 class UserErrorCode(enum.Enum):
     TOO_LONG = strawberry.enum_value("TOO_LONG", description="A text is over its slot's limit.")
@@ -99,5 +112,11 @@ class UserErrorCode(enum.Enum):
         description="The practitioner already has an absence on those dates for a same service.",
     )
     NOT_FOUND = strawberry.enum_value(
-        "NOT_FOUND", description="No such absence at this practice (any more)."
+        "NOT_FOUND",
+        description="No such absence or scheduled text at this practice (any more).",
+    )
+    EMPTY_TEXT = strawberry.enum_value("EMPTY_TEXT", description="A scheduled text with no text.")
+    SCHEDULE_OVERLAP = strawberry.enum_value(
+        "SCHEDULE_OVERLAP",
+        description="A scheduled text overlapping another of the same slot and language.",
     )

@@ -63,7 +63,13 @@ class PatientService:
     )
     standard_text: str | None = strawberry.field(description="The standard text; null when none.")
     practice_text: str | None = strawberry.field(
-        description='The practice\'s addition ("Informasjon fra fastlegekontoret"); null when none.'
+        description=(
+            'The practice\'s addition ("Informasjon fra fastlegekontoret"), or the scheduled text '
+            "that covers the date asked for; null when none."
+        )
+    )
+    practice_text_until: date | None = strawberry.field(
+        description="When practiceText is a scheduled text: its last day; null for the standing addition."
     )
     form: Form | None = strawberry.field(
         description=(
@@ -87,7 +93,8 @@ class PatientService:
             offered=view.offered,
             available=view.available,
             standard_text=view.standard_text,
-            practice_text=view.practice_text,
+            practice_text=view.practice_text.text if view.practice_text else None,
+            practice_text_until=view.practice_text.until if view.practice_text else None,
             form=Form.of(view.form),
             entry_points=[
                 PatientEntry(
@@ -105,7 +112,13 @@ class PatientService:
 class PatientPanel:
     practice: PracticeSummary = strawberry.field(description="The practice.")
     panel_text: str | None = strawberry.field(
-        description='The practice\'s FASTLEGEPANEL text ("Informasjon fra legekontor"); null when none.'
+        description=(
+            'The practice\'s FASTLEGEPANEL text ("Informasjon fra legekontor"), or the scheduled '
+            "text that covers the date asked for; null when none."
+        )
+    )
+    panel_text_until: date | None = strawberry.field(
+        description="When panelText is a scheduled text: its last day; null for the standing addition."
     )
     services: list[PatientService] = strawberry.field(
         description='All four services in Service order ("Hva trenger du?"), offered or not.'
@@ -166,6 +179,7 @@ async def patient_panel(
         return None
     return PatientPanel(
         practice=PracticeSummary(her_id=view.practice.her_id, name=view.practice.name),
-        panel_text=view.panel_text,
+        panel_text=view.panel_text.text if view.panel_text else None,
+        panel_text_until=view.panel_text.until if view.panel_text else None,
         services=[PatientService.of(s) for s in view.services],
     )

@@ -11,7 +11,7 @@ from schema.absences import Absence, PracticeMember
 from schema.audit import AuditConnection
 from schema.context import Context
 from schema.forms import ToolSetting
-from schema.texts import ServiceText
+from schema.texts import ScheduledText, ServiceText
 
 
 @strawberry.type(description="A practice (legekontor) in short.")
@@ -43,7 +43,8 @@ class Practice:
     org_number: str = strawberry.field(description="Organisation number (9 digits).")
     version: int = strawberry.field(
         description=(
-            "Bumped by every change to the practice's settings (texts, forms, absences). "
+            "Bumped by every change to the practice's settings (texts, scheduled texts, forms, "
+            "absences). "
             "Send it back as expectedVersion so that a concurrent change is not overwritten."
         )
     )
@@ -93,6 +94,30 @@ class Practice:
                 include_past=bool(include_past),
             )
         return [Absence.of(row, name) for row, name in rows]
+
+    @strawberry.field(
+        description=(
+            "Scheduled texts, ordered by `from`, then slot, then language; by default only "
+            "those that end today (Europe/Oslo) or later."
+        )
+    )
+    async def scheduled_texts(
+        self,
+        info: strawberry.Info[Context],
+        include_past: Annotated[
+            bool | None, strawberry.argument(description="Also scheduled texts that have ended.")
+        ] = False,
+    ) -> list[ScheduledText]:
+        ctx = info.context
+        async with ctx.db.read() as session:
+            rows = await texts.scheduled_texts_view(
+                session=session,
+                catalog=ctx.catalog,
+                her_id=self.her_id,
+                today=ctx.today(),
+                include_past=bool(include_past),
+            )
+        return [ScheduledText.of(row) for row in rows]
 
     @strawberry.field(description="Changes to this practice, newest first.")
     async def audit_log(

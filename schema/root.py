@@ -75,6 +75,16 @@ class Mutation:
     delete_absence: absences.DeleteAbsencePayload = strawberry.mutation(
         resolver=absences.delete_absence, description='Deletes an absence ("SLETT").'
     )
+    add_scheduled_text: texts.AddScheduledTextPayload = strawberry.mutation(
+        resolver=texts.add_scheduled_text,
+        description=(
+            "Schedules a text shown to patients instead of the slot's addition from one date to "
+            'another ("LEGG TIL PLANLAGT TEKST").'
+        ),
+    )
+    delete_scheduled_text: texts.DeleteScheduledTextPayload = strawberry.mutation(
+        resolver=texts.delete_scheduled_text, description='Deletes a scheduled text ("SLETT").'
+    )
 
 
 class TilpassSchema(strawberry.Schema):

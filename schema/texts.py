@@ -1,14 +1,17 @@
-"""The "Info til pasient" tab: standard texts and the practice's additions."""
+"""The "Info til pasient" tab: standard texts, the practice's additions and scheduled texts."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.texts import ScheduledText as ScheduledTextRow
 from resolvers import texts
+from resolvers.errors import Problem
 from resolvers.texts import TextView
 from schema.context import Context
-from schema.enums import TextSlot
+from schema.enums import Language, TextSlot
 from schema.errors import UserError, user_errors
 
 if TYPE_CHECKING:
@@ -108,4 +111,149 @@ async def save_texts(input: SaveTextsInput, info: strawberry.Info[Context]) -> S
     )
     return SaveTextsPayload(
         practice=await load_practice(ctx, input.her_id), user_errors=user_errors(problems)
+    )
+
+
+@strawberry.type(
+    description=(
+        "A text shown to patients instead of the slot's addition from `from` to `to` "
+        '(both inclusive): "Planlagt tekst".'
+    )
+)
+class ScheduledText:
+    id: strawberry.ID = strawberry.field(description="Use it to delete the scheduled text.")
+    slot: TextSlot = strawberry.field(description="Which box it stands in for.")
+    language: Language = strawberry.field(description="The language it is written in.")
+    text: str = strawberry.field(description="The text, normalised as additions are.")
+    from_: date = strawberry.field(name="from", description="First day shown (fra og med).")
+    to: date = strawberry.field(description="Last day shown (til og med).")
+    created_at: datetime = strawberry.field(description="When it was scheduled.")
+    created_by_hpr: int = strawberry.field(description="HPR number of who scheduled it.")
+
+    @classmethod
+    def of(cls, row: ScheduledTextRow) -> "ScheduledText":
+        return cls(
+            id=strawberry.ID(row.id),
+            slot=TextSlot(row.slot),
+            language=Language(row.language),
+            text=row.text,
+            from_=row.from_date,
+            to=row.to_date,
+            created_at=row.created_at,
+            created_by_hpr=row.created_by_hpr,
+        )
+
+
+@strawberry.input(description='A new scheduled text ("LEGG TIL PLANLAGT TEKST").')
+class AddScheduledTextInput:
+    her_id: int = strawberry.field(description="HER-id of the practice.")
+    slot: TextSlot = strawberry.field(description="Which box it stands in for.")
+    language: Language | None = strawberry.field(
+        default=Language.NB, description="The language it is written in (null means NB)."
+    )
+    text: str = strawberry.field(
+        description="The text; normalised and limited as the slot's addition, and not blank."
+    )
+    from_: date = strawberry.field(name="from", description="First day shown (fra og med).")
+    to: date = strawberry.field(description="Last day shown (til og med); at most 366 days.")
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="When given and not the practice's current version: STALE_VERSION.",
+    )
+
+
+@strawberry.type(description="Result of addScheduledText.")
+class AddScheduledTextPayload:
+    scheduled_text: ScheduledText | None = strawberry.field(
+        description="The new scheduled text; null on user errors."
+    )
+    practice: Annotated["Practice", strawberry.lazy("schema.practices")] | None = strawberry.field(
+        description="The practice as it now stands."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why nothing was scheduled; empty on success."
+    )
+
+
+@strawberry.input(description='The scheduled text to delete ("SLETT").')
+class DeleteScheduledTextInput:
+    her_id: int = strawberry.field(description="HER-id of the practice.")
+    id: strawberry.ID = strawberry.field(description="The scheduled text's id.")
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="When given and not the practice's current version: STALE_VERSION.",
+    )
+
+
+@strawberry.type(description="Result of deleteScheduledText.")
+class DeleteScheduledTextPayload:
+    deleted_id: strawberry.ID | None = strawberry.field(
+        description="The id of the deleted scheduled text; null on user errors."
+    )
+    practice: Annotated["Practice", strawberry.lazy("schema.practices")] | None = strawberry.field(
+        description="The practice as it now stands."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why nothing was deleted; empty on success."
+    )
+
+
+async def add_scheduled_text(
+    input: AddScheduledTextInput, info: strawberry.Info[Context]
+) -> AddScheduledTextPayload:
+    from schema.practices import load_practice
+
+    ctx = info.context
+    actor = ctx.require_actor()
+    added: list[ScheduledText] = []
+
+    async def change(session: AsyncSession) -> list[Problem]:
+        row, problems = await texts.add_scheduled_text(
+            session=session,
+            catalog=ctx.catalog,
+            her_id=input.her_id,
+            actor_hpr=actor,
+            expected_version=input.expected_version,
+            slot=input.slot.value,
+            language=(input.language or Language.NB).value,
+            text=input.text,
+            start=input.from_,
+            end=input.to,
+            now=ctx.now(),
+        )
+        if row is not None:
+            added.append(ScheduledText.of(row))
+        return problems
+
+    problems = await ctx.apply(input.her_id, change)
+    return AddScheduledTextPayload(
+        scheduled_text=None if problems else added[0],
+        practice=await load_practice(ctx, input.her_id),
+        user_errors=user_errors(problems),
+    )
+
+
+async def delete_scheduled_text(
+    input: DeleteScheduledTextInput, info: strawberry.Info[Context]
+) -> DeleteScheduledTextPayload:
+    from schema.practices import load_practice
+
+    ctx = info.context
+    actor = ctx.require_actor()
+    problems = await ctx.apply(
+        input.her_id,
+        lambda session: texts.delete_scheduled_text(
+            session=session,
+            catalog=ctx.catalog,
+            her_id=input.her_id,
+            actor_hpr=actor,
+            expected_version=input.expected_version,
+            scheduled_text_id=str(input.id),
+            now=ctx.now(),
+        ),
+    )
+    return DeleteScheduledTextPayload(
+        deleted_id=None if problems else input.id,
+        practice=await load_practice(ctx, input.her_id),
+        user_errors=user_errors(problems),
     )

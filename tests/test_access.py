@@ -57,6 +57,20 @@ mutation DeleteAbsence($input: DeleteAbsenceInput!) {
 }
 """
 
+ADD_SCHEDULED_TEXT = """
+mutation AddScheduledText($input: AddScheduledTextInput!) {
+  addScheduledText(input: $input) {
+    scheduledText { id } practice { version } userErrors { code }
+  }
+}
+"""
+
+DELETE_SCHEDULED_TEXT = """
+mutation DeleteScheduledText($input: DeleteScheduledTextInput!) {
+  deleteScheduledText(input: $input) { deletedId practice { version } userErrors { code } }
+}
+"""
+
 STATE = """
 query State($herId: Int!) {
   practice(herId: $herId) {
@@ -64,6 +78,7 @@ query State($herId: Int!) {
     texts { slot text updatedAt updatedByHpr }
     tools { entryPoint isDefault activeForm { id } }
     absences(includePast: true) { id practitioner { hprNumber } from to services }
+    scheduledTexts(includePast: true) { id slot language text from to }
     auditLog { edges { node { id action } } }
   }
 }
@@ -88,7 +103,7 @@ class Operation:
     document: str
     mutation: bool
 
-    def variables(self, her_id: int, absence_id: str | None) -> dict[str, Any]:
+    def variables(self, her_id: int, target_id: str | None) -> dict[str, Any]:
         inputs: dict[str, dict[str, Any]] = {
             "saveTexts": {"texts": [{"slot": "RESEPTFORNYELSE", "text": "Husk styrke."}]},
             "chooseForm": {"entryPoint": "RESEPTFORNYELSE", "formId": None},
@@ -98,7 +113,14 @@ class Operation:
                 "to": "2024-06-14",
                 "services": ["TIMEBESTILLING"],
             },
-            "deleteAbsence": {"id": absence_id or "1"},
+            "deleteAbsence": {"id": target_id or "1"},
+            "addScheduledText": {
+                "slot": "TIMEBESTILLING",
+                "text": "Vi har ferie.",
+                "from": "2024-07-08",
+                "to": "2024-07-26",
+            },
+            "deleteScheduledText": {"id": target_id or "1"},
         }
         if not self.mutation:
             return {"herId": her_id}
@@ -111,6 +133,8 @@ OPERATIONS = [
     Operation("chooseForm", CHOOSE_FORM, mutation=True),
     Operation("addAbsence", ADD_ABSENCE, mutation=True),
     Operation("deleteAbsence", DELETE_ABSENCE, mutation=True),
+    Operation("addScheduledText", ADD_SCHEDULED_TEXT, mutation=True),
+    Operation("deleteScheduledText", DELETE_SCHEDULED_TEXT, mutation=True),
 ]
 MUTATIONS = [op for op in OPERATIONS if op.mutation]
 by_name = pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
@@ -136,8 +160,32 @@ async def existing_absence(api) -> str:
     return data["addAbsence"]["absence"]["id"]
 
 
+async def existing_scheduled_text(api) -> str:
+    """A scheduled text at Storgata, added by Astrid, for deleteScheduledText to aim at."""
+    data = await api.data(
+        ADD_SCHEDULED_TEXT,
+        {
+            "input": {
+                "herId": STORGATA,
+                "slot": "FASTLEGEPANEL",
+                "text": "Stengt i romjulen.",
+                "from": "2024-12-27",
+                "to": "2024-12-31",
+            }
+        },
+        hpr=ASTRID,
+    )
+    assert data["addScheduledText"]["userErrors"] == []
+    return data["addScheduledText"]["scheduledText"]["id"]
+
+
 async def target_absence(api, op: Operation) -> str | None:
-    return await existing_absence(api) if op.name == "deleteAbsence" else None
+    """What a delete aims at, made first (one change); None for the other operations."""
+    if op.name == "deleteAbsence":
+        return await existing_absence(api)
+    if op.name == "deleteScheduledText":
+        return await existing_scheduled_text(api)
+    return None
 
 
 async def send(api, document: str, variables: dict, authorization: str | None) -> httpx.Response:
@@ -340,10 +388,12 @@ async def test_refused_mutation_changes_nothing(api, op, refusal):
         assert after["version"] == 0
         assert after["auditLog"]["edges"] == []
         assert after["absences"] == []
+        assert after["scheduledTexts"] == []
         assert all(t["text"] is None for t in after["texts"])
         assert all(t["isDefault"] for t in after["tools"])
     else:
-        assert [a["id"] for a in after["absences"]] == [absence_id]
+        targets = after["absences"] + after["scheduledTexts"]
+        assert [target["id"] for target in targets] == [absence_id]
 
 
 # --- how a refusal looks ----------------------------------------------------------------

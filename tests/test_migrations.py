@@ -16,6 +16,7 @@ TABLES = {
     "change_counter",
     "practice",
     "practice_text",
+    "scheduled_text",
     "practitioner",
     "signing_key",
     "tool_choice",

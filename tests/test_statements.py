@@ -11,7 +11,8 @@ from tests.conftest import ASTRID, KRISTIAN, STORGATA, TODAY, import_text, regis
 SERVICE = """
 query Service($herId: Int!, $hpr: Int) {
   patientService(herId: $herId, service: RESEPTFORNYELSE, practitionerHpr: $hpr) {
-    available practiceText form { id } entryPoints { form { id } } absence { returnsOn }
+    available practiceText practiceTextUntil form { id } entryPoints { form { id } }
+    absence { returnsOn }
   }
 }
 """
@@ -19,7 +20,8 @@ query Service($herId: Int!, $hpr: Int) {
 PANEL = """
 query Panel($herId: Int!, $hpr: Int) {
   patientPanel(herId: $herId, practitionerHpr: $hpr) {
-    panelText services { available form { id } absence { returnsOn } }
+    panelText panelTextUntil
+    services { available practiceText practiceTextUntil form { id } absence { returnsOn } }
   }
 }
 """
@@ -32,6 +34,7 @@ query Practice($herId: Int!) {
     texts { slot text updatedAt }
     tools { entryPoint activeForm { id } isDefault }
     absences(includePast: true) { id practitioner { name } from to services }
+    scheduledTexts(includePast: true) { id slot language text from to }
     auditLog(first: 100) { edges { cursor node { summary } } pageInfo { hasNextPage } }
   }
 }
@@ -45,6 +48,12 @@ SAVE = """
 mutation Save($input: SaveTextsInput!) { saveTexts(input: $input) { userErrors { code } } }
 """
 
+SCHEDULE = """
+mutation Schedule($input: AddScheduledTextInput!) {
+  addScheduledText(input: $input) { userErrors { code } }
+}
+"""
+
 
 async def count(api, db, document, variables, hpr=None) -> int:
     # The change watcher polls in the background; its statements are not the request's.
@@ -55,7 +64,7 @@ async def count(api, db, document, variables, hpr=None) -> int:
 
 
 async def grow(api, db, absences: int) -> None:
-    """More practitioners, absences and audit entries at Storgata."""
+    """More practitioners, absences, scheduled texts and audit entries at Storgata."""
     registry = registry_text().replace(
         '{"hprNumber": 1810001, "name": "Kristian Larsen"}',
         '{"hprNumber": 1810001, "name": "Kristian Larsen"}, '
@@ -79,6 +88,20 @@ async def grow(api, db, absences: int) -> None:
             hpr=KRISTIAN,
         )
         assert data["addAbsence"]["userErrors"] == []
+        scheduled = await api.data(
+            SCHEDULE,
+            {
+                "input": {
+                    "herId": STORGATA,
+                    "slot": "RESEPTFORNYELSE" if n % 2 else "FASTLEGEPANEL",
+                    "text": f"Planlagt {n}",
+                    "from": start.isoformat(),
+                    "to": (start + timedelta(days=1)).isoformat(),
+                }
+            },
+            hpr=ASTRID,
+        )
+        assert scheduled["addScheduledText"]["userErrors"] == []
         await api.data(
             SAVE,
             {"input": {"herId": STORGATA, "texts": [{"slot": "FASTLEGEPANEL", "text": f"T{n}"}]}},
