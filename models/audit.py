@@ -23,6 +23,11 @@ class AuditEntry(Base):
     summary: Mapped[str] = mapped_column(Text)
     before: Mapped[str | None] = mapped_column(Text, nullable=True)
     after: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # What a revert needs beyond before/after: the id of the absence or scheduled text the
+    # change added or deleted, and for a revertChange the kind of change it made ("saveTexts",
+    # "deleteAbsence", …), so that it can be reverted in turn. Null in entries written before.
+    subject_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    change_kind: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 async def entries_of(
@@ -41,3 +46,10 @@ async def entry_exists(*, session: AsyncSession, her_id: int, entry_id: int) -> 
         select(AuditEntry.id).where(AuditEntry.her_id == her_id, AuditEntry.id == entry_id)
     )
     return result.first() is not None
+
+
+async def get_entry(*, session: AsyncSession, her_id: int, entry_id: int) -> AuditEntry | None:
+    result = await session.execute(
+        select(AuditEntry).where(AuditEntry.her_id == her_id, AuditEntry.id == entry_id)
+    )
+    return result.scalar_one_or_none()

@@ -50,9 +50,11 @@ def check_services(catalog: Catalog, services: list[str]) -> list[Problem]:
     return []
 
 
-def _overlap(
+def overlapping_absence(
     existing: list[Absence], start: date, end: date, services: list[str]
 ) -> Problem | None:
+    """ABSENCE_OVERLAP naming the first absence in `existing` (the same practitioner's) that
+    shares a date and a service."""
     for other in existing:
         if (
             other.from_date <= end
@@ -115,7 +117,7 @@ async def add_absence(
     existing = await absences.absences_of_practitioner(
         session=session, her_id=her_id, hpr_number=practitioner_hpr
     )
-    overlap = _overlap(existing, start, end, services)
+    overlap = overlapping_absence(existing, start, end, services)
     if overlap is not None:
         return None, [overlap]
 
@@ -143,6 +145,7 @@ async def add_absence(
         before=None,
         after=describe(absence),
         now=now,
+        subject_id=absence.id,
     )
     return absence, []
 
@@ -184,6 +187,7 @@ async def delete_absence(
         before=before,
         after=None,
         now=now,
+        subject_id=absence.id,
     )
     return []
 

@@ -35,23 +35,27 @@ async def record_change(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     now: datetime,
-) -> None:
+    subject_id: str | None = None,
+    change_kind: str | None = None,
+) -> AuditEntry:
     change = await changes.next_change(session=session)
     if not await practices.bump_version(
         session=session, her_id=practice.her_id, expected=practice.version, change=change
     ):
         raise ConcurrentChange(practice.her_id)
-    session.add(
-        AuditEntry(
-            her_id=practice.her_id,
-            at=now,
-            actor_hpr=actor_hpr,
-            action=action,
-            summary=summary,
-            before=_json(before),
-            after=_json(after),
-        )
+    entry = AuditEntry(
+        her_id=practice.her_id,
+        at=now,
+        actor_hpr=actor_hpr,
+        action=action,
+        summary=summary,
+        before=_json(before),
+        after=_json(after),
+        subject_id=subject_id,
+        change_kind=change_kind,
     )
+    session.add(entry)
+    return entry
 
 
 def _json(values: dict[str, Any] | None) -> str | None:

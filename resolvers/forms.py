@@ -103,11 +103,36 @@ def check_choice(
     return None
 
 
-def _state(view: ToolView) -> dict[str, str | bool | None]:
+def state_of(view: ToolView) -> dict[str, str | bool | None]:
+    """A tool setting as the audit log holds it: {"formId": …, "isDefault": …}."""
     return {
         "formId": view.active_form.id if view.active_form else None,
         "isDefault": view.is_default,
     }
+
+
+async def write_choice(
+    session: AsyncSession,
+    her_id: int,
+    current: ToolChoice | None,
+    entry_point: str,
+    form_id: str | None,
+    *,
+    reset_to_default: bool,
+    actor_hpr: int,
+    now: datetime,
+) -> ToolChoice | None:
+    """The practice's choice at the entry point: forgotten (the default applies again), or
+    set to `form_id` (None is "Ingen"). Returns the choice now in force, None for the default."""
+    if reset_to_default:
+        if current is not None:
+            await session.delete(current)
+        return None
+    if current is None:
+        current = ToolChoice(her_id=her_id, entry_point=entry_point)
+        session.add(current)
+    current.form_id, current.chosen_at, current.chosen_by_hpr = form_id, now, actor_hpr
+    return current
 
 
 async def choose_form(
@@ -139,19 +164,21 @@ async def choose_form(
     choices = await forms.choices_of(session=session, her_id=her_id)
     current = choices.get(entry_point)
     before = tool_view(catalog, entry_point, current)
-    if reset_to_default:
-        if current is None:
-            return []
-        await session.delete(current)
-        after = tool_view(catalog, entry_point, None)
-    else:
-        if current is not None and current.form_id == form_id:
-            return []
-        if current is None:
-            current = ToolChoice(her_id=her_id, entry_point=entry_point)
-            session.add(current)
-        current.form_id, current.chosen_at, current.chosen_by_hpr = form_id, now, actor_hpr
-        after = tool_view(catalog, entry_point, current)
+    if reset_to_default and current is None:
+        return []
+    if not reset_to_default and current is not None and current.form_id == form_id:
+        return []
+    chosen = await write_choice(
+        session,
+        her_id,
+        current,
+        entry_point,
+        None if reset_to_default else form_id,
+        reset_to_default=reset_to_default,
+        actor_hpr=actor_hpr,
+        now=now,
+    )
+    after = tool_view(catalog, entry_point, chosen)
 
     title = before.entry_point.admin_title
     if after.is_default:
@@ -164,8 +191,8 @@ async def choose_form(
         actor_hpr=actor_hpr,
         action="chooseForm",
         summary=summary,
-        before={entry_point: _state(before)},
-        after={entry_point: _state(after)},
+        before={entry_point: state_of(before)},
+        after={entry_point: state_of(after)},
         now=now,
     )
     return []

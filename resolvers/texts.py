@@ -111,6 +111,28 @@ def check_texts(
     return wanted, problems
 
 
+def write_texts(
+    session: AsyncSession,
+    her_id: int,
+    current: dict[str, PracticeText],
+    changed: dict[str, str | None],
+    *,
+    actor_hpr: int,
+    now: datetime,
+) -> None:
+    """Sets each slot's addition (None removes it, keeping who removed it and when)."""
+    for slot, text in changed.items():
+        row = current.get(slot)
+        if row is None:
+            session.add(
+                PracticeText(
+                    her_id=her_id, slot=slot, text=text, updated_at=now, updated_by_hpr=actor_hpr
+                )
+            )
+        else:
+            row.text, row.updated_at, row.updated_by_hpr = text, now, actor_hpr
+
+
 async def save_texts(
     *,
     session: AsyncSession,
@@ -140,16 +162,7 @@ async def save_texts(
     if not changed:
         return []
     before = {slot: current[slot].text if slot in current else None for slot in changed}
-    for slot, text in changed.items():
-        row = current.get(slot)
-        if row is None:
-            session.add(
-                PracticeText(
-                    her_id=her_id, slot=slot, text=text, updated_at=now, updated_by_hpr=actor_hpr
-                )
-            )
-        else:
-            row.text, row.updated_at, row.updated_by_hpr = text, now, actor_hpr
+    write_texts(session, her_id, current, changed, actor_hpr=actor_hpr, now=now)
     titles = ", ".join(catalog.text_slot(slot).admin_title for slot in changed)
     await record_change(
         session=session,
@@ -191,6 +204,36 @@ def describe_scheduled(row: ScheduledText) -> dict[str, object]:
         "from": row.from_date.isoformat(),
         "to": row.to_date.isoformat(),
     }
+
+
+def overlapping_schedule(
+    catalog: Catalog,
+    existing: list[ScheduledText],
+    slot: str,
+    language: str,
+    start: date,
+    end: date,
+    field: tuple[str, ...] = ("from",),
+) -> Problem | None:
+    """SCHEDULE_OVERLAP naming the first scheduled text in `existing` of the same slot and
+    language that shares a date."""
+    for other in existing:
+        if (
+            other.slot == slot
+            and other.language == language
+            and other.from_date <= end
+            and start <= other.to_date
+        ):
+            return Problem(
+                code="SCHEDULE_OVERLAP",
+                message=(
+                    f"«{catalog.text_slot(slot).admin_title}» har allerede en planlagt tekst "
+                    f"{short_date(other.from_date)}–{short_date(other.to_date)}. "
+                    "Planlagte tekster for samme felt og språk kan ikke overlappe."
+                ),
+                field=field,
+            )
+    return None
 
 
 def _scheduled_summary(verb: str, catalog: Catalog, row: ScheduledText) -> str:
@@ -239,19 +282,9 @@ async def add_scheduled_text(
     overlapping = await texts.scheduled_texts_overlapping(
         session=session, her_id=her_id, slot=slot, language=language, start=start, end=end
     )
-    if overlapping:
-        other = overlapping[0]
-        return None, [
-            Problem(
-                code="SCHEDULE_OVERLAP",
-                message=(
-                    f"«{spec.admin_title}» har allerede en planlagt tekst "
-                    f"{short_date(other.from_date)}–{short_date(other.to_date)}. "
-                    "Planlagte tekster for samme felt og språk kan ikke overlappe."
-                ),
-                field=("from",),
-            )
-        ]
+    overlap = overlapping_schedule(catalog, overlapping, slot, language, start, end)
+    if overlap is not None:
+        return None, [overlap]
     row = ScheduledText(
         id=str(uuid.uuid4()),
         her_id=her_id,
@@ -273,6 +306,7 @@ async def add_scheduled_text(
         before=None,
         after=describe_scheduled(row),
         now=now,
+        subject_id=row.id,
     )
     return row, []
 
@@ -314,6 +348,7 @@ async def delete_scheduled_text(
         before=describe_scheduled(row),
         after=None,
         now=now,
+        subject_id=row.id,
     )
     return []
 

@@ -1,11 +1,21 @@
-"""The audit log of a practice, as a cursor-paginated connection."""
+"""The audit log of a practice, as a cursor-paginated connection, and undo (revertChange)."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.audit import AuditEntry as AuditRow
+from resolvers import revert
 from resolvers.audit import AuditPage
+from resolvers.errors import Problem
+from resolvers.revert import RevertJudge
+from schema.context import Context
+from schema.errors import UserError, user_errors
+
+if TYPE_CHECKING:
+    from schema.practices import Practice
 
 
 @strawberry.type(description="One change to a practice's settings.")
@@ -14,7 +24,10 @@ class AuditEntry:
     at: datetime = strawberry.field(description="When the change was made (UTC).")
     actor_hpr: int = strawberry.field(description="HPR number of the practitioner who made it.")
     action: str = strawberry.field(
-        description='The mutation that made the change: "saveTexts", "chooseForm", "addAbsence" or "deleteAbsence".'
+        description=(
+            'The mutation that made the change: "saveTexts", "chooseForm", "addAbsence", '
+            '"deleteAbsence", "addScheduledText", "deleteScheduledText" or "revertChange".'
+        )
     )
     summary: str = strawberry.field(description="What changed, as a readable Norwegian sentence.")
     before: str | None = strawberry.field(
@@ -23,9 +36,15 @@ class AuditEntry:
     after: str | None = strawberry.field(
         description='JSON object of the changed values after, e.g. {"RESEPTFORNYELSE": "Husk styrke."}; null for a deleted absence.'
     )
+    row: strawberry.Private[AuditRow]
+    judge: strawberry.Private[RevertJudge | None]
+
+    @strawberry.field(description="Whether revertChange of this entry, sent now, would succeed.")
+    async def revertible(self) -> bool:
+        return self.judge is not None and await self.judge.revertible(self.row)
 
     @classmethod
-    def of(cls, row: AuditRow) -> "AuditEntry":
+    def of(cls, row: AuditRow, judge: RevertJudge | None = None) -> "AuditEntry":
         return cls(
             id=strawberry.ID(str(row.id)),
             at=row.at,
@@ -34,6 +53,8 @@ class AuditEntry:
             summary=row.summary,
             before=row.before,
             after=row.after,
+            row=row,
+            judge=judge,
         )
 
 
@@ -59,8 +80,65 @@ class AuditConnection:
     page_info: PageInfo = strawberry.field(description="How to get the next page.")
 
     @classmethod
-    def of(cls, page: AuditPage) -> "AuditConnection":
+    def of(cls, page: AuditPage, judge: RevertJudge) -> "AuditConnection":
         return cls(
-            edges=[AuditEdge(cursor=c, node=AuditEntry.of(row)) for c, row in page.entries],
+            edges=[AuditEdge(cursor=c, node=AuditEntry.of(row, judge)) for c, row in page.entries],
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
         )
+
+
+@strawberry.input(description='The change to undo ("ANGRE").')
+class RevertChangeInput:
+    her_id: int = strawberry.field(description="HER-id of the practice.")
+    audit_entry_id: strawberry.ID = strawberry.field(
+        description="The AuditEntry.id of the change to undo."
+    )
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="When given and not the practice's current version: STALE_VERSION.",
+    )
+
+
+@strawberry.type(description="Result of revertChange.")
+class RevertChangePayload:
+    practice: Annotated["Practice", strawberry.lazy("schema.practices")] | None = strawberry.field(
+        description="The practice as it now stands."
+    )
+    audit_entry: AuditEntry | None = strawberry.field(
+        description="The history entry the revert wrote."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why nothing was undone; empty on success."
+    )
+
+
+async def revert_change(
+    input: RevertChangeInput, info: strawberry.Info[Context]
+) -> RevertChangePayload:
+    from schema.practices import load_practice
+
+    ctx = info.context
+    actor = ctx.require_actor()
+    written: list[AuditRow] = []
+
+    async def change(session: AsyncSession) -> list[Problem]:
+        row, problems = await revert.revert_change(
+            session=session,
+            catalog=ctx.catalog,
+            her_id=input.her_id,
+            actor_hpr=actor,
+            audit_entry_id=str(input.audit_entry_id),
+            expected_version=input.expected_version,
+            today=ctx.today(),
+            now=ctx.now(),
+        )
+        written.extend([row] if row is not None else [])
+        return problems
+
+    problems = await ctx.apply(input.her_id, change)
+    judge = RevertJudge(db=ctx.db, catalog=ctx.catalog, her_id=input.her_id, today=ctx.today())
+    return RevertChangePayload(
+        practice=await load_practice(ctx, input.her_id),
+        audit_entry=None if problems else AuditEntry.of(written[0], judge),
+        user_errors=user_errors(problems),
+    )

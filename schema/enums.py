@@ -113,10 +113,22 @@ class UserErrorCode(enum.Enum):
     )
     NOT_FOUND = strawberry.enum_value(
         "NOT_FOUND",
-        description="No such absence or scheduled text at this practice (any more).",
+        description=(
+            "No such absence, scheduled text or history entry at this practice (any more)."
+        ),
     )
     EMPTY_TEXT = strawberry.enum_value("EMPTY_TEXT", description="A scheduled text with no text.")
     SCHEDULE_OVERLAP = strawberry.enum_value(
         "SCHEDULE_OVERLAP",
         description="A scheduled text overlapping another of the same slot and language.",
+    )
+    REVERT_CONFLICT = strawberry.enum_value(
+        "REVERT_CONFLICT",
+        description=(
+            "The values the change set have been changed since (or the absence or scheduled "
+            "text is gone)."
+        ),
+    )
+    NOT_REVERTIBLE = strawberry.enum_value(
+        "NOT_REVERTIBLE", description="A history entry that is not a change revertChange can undo."
     )

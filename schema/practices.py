@@ -7,6 +7,7 @@ import strawberry
 from models import practices as practice_rows
 from models.practices import Practice as PracticeRow
 from resolvers import absences, audit, forms, practices, texts
+from resolvers.revert import RevertJudge
 from schema.absences import Absence, PracticeMember
 from schema.audit import AuditConnection
 from schema.context import Context
@@ -129,14 +130,16 @@ class Practice:
             strawberry.argument(description="endCursor of the previous page; omit for the newest."),
         ] = None,
     ) -> AuditConnection:
-        async with info.context.db.read() as session:
+        ctx = info.context
+        async with ctx.db.read() as session:
             page = await audit.audit_page(
                 session=session,
                 her_id=self.her_id,
                 first=50 if first is None else first,
                 after=after,
             )
-        return AuditConnection.of(page)
+        judge = RevertJudge(db=ctx.db, catalog=ctx.catalog, her_id=self.her_id, today=ctx.today())
+        return AuditConnection.of(page, judge)
 
     @classmethod
     def of(cls, row: PracticeRow) -> "Practice":

@@ -7,7 +7,7 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
-from schema import absences, patient, practices, texts
+from schema import absences, audit, patient, practices, texts
 from schema import forms as form_schema
 from schema.errors import ErrorCodes
 from schema.scalars import SCALAR_OVERRIDES
@@ -84,6 +84,13 @@ class Mutation:
     )
     delete_scheduled_text: texts.DeleteScheduledTextPayload = strawberry.mutation(
         resolver=texts.delete_scheduled_text, description='Deletes a scheduled text ("SLETT").'
+    )
+    revert_change: audit.RevertChangePayload = strawberry.mutation(
+        resolver=audit.revert_change,
+        description=(
+            'Undoes one change from the practice\'s history ("ANGRE"), as a new change; a revert '
+            "of a revert redoes it."
+        ),
     )
 
 

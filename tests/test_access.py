@@ -71,6 +71,12 @@ mutation DeleteScheduledText($input: DeleteScheduledTextInput!) {
 }
 """
 
+REVERT_CHANGE = """
+mutation RevertChange($input: RevertChangeInput!) {
+  revertChange(input: $input) { auditEntry { id } practice { version } userErrors { code } }
+}
+"""
+
 STATE = """
 query State($herId: Int!) {
   practice(herId: $herId) {
@@ -121,6 +127,7 @@ class Operation:
                 "to": "2024-07-26",
             },
             "deleteScheduledText": {"id": target_id or "1"},
+            "revertChange": {"auditEntryId": target_id or "1"},
         }
         if not self.mutation:
             return {"herId": her_id}
@@ -135,6 +142,7 @@ OPERATIONS = [
     Operation("deleteAbsence", DELETE_ABSENCE, mutation=True),
     Operation("addScheduledText", ADD_SCHEDULED_TEXT, mutation=True),
     Operation("deleteScheduledText", DELETE_SCHEDULED_TEXT, mutation=True),
+    Operation("revertChange", REVERT_CHANGE, mutation=True),
 ]
 MUTATIONS = [op for op in OPERATIONS if op.mutation]
 by_name = pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
@@ -185,6 +193,10 @@ async def target_absence(api, op: Operation) -> str | None:
         return await existing_absence(api)
     if op.name == "deleteScheduledText":
         return await existing_scheduled_text(api)
+    if op.name == "revertChange":
+        await existing_absence(api)
+        history = (await state_of(api))["auditLog"]["edges"]
+        return history[0]["node"]["id"]
     return None
 
 
@@ -391,6 +403,8 @@ async def test_refused_mutation_changes_nothing(api, op, refusal):
         assert after["scheduledTexts"] == []
         assert all(t["text"] is None for t in after["texts"])
         assert all(t["isDefault"] for t in after["tools"])
+    elif op.name == "revertChange":
+        assert [edge["node"]["id"] for edge in after["auditLog"]["edges"]] == [absence_id]
     else:
         targets = after["absences"] + after["scheduledTexts"]
         assert [target["id"] for target in targets] == [absence_id]
