@@ -1,13 +1,14 @@
-"""The service catalogue (services, text slots, entry points, forms), loaded from catalog.json.
+"""The service catalogue (services, text slots, entry points, forms), loaded from catalog.json,
+and its patient-facing strings in Helsenorge's other languages, from translations.json.
 
-Titles, standard texts, limits and forms live in the JSON, never in Python, so that the
-catalogue can change without touching code.
+Titles, standard texts, limits, forms and translations live in the JSON, never in Python, so
+that the catalogue, or a new translation, can change without touching code.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
 from typing import Any
@@ -48,12 +49,60 @@ class FormSpec:
     entry_points: tuple[str, ...]
 
 
+DEFAULT_LANGUAGE = "NB"
+
+
+class CatalogError(SystemExit):
+    """The shipped catalogue cannot be used; the service refuses to start, saying why."""
+
+
+@dataclass(frozen=True)
+class LanguageSpec:
+    """One of Helsenorge's languages. Only a translated one has its own strings; for NB they
+    are catalog.json's, except the absence sentence and its date format."""
+
+    code: str
+    locale: str
+    name: str
+    translated: bool
+    date_format: str = ""
+    absence_message: str = ""
+    # code → string, for each part of the catalogue that patients read.
+    service_titles: dict[str, str] = field(default_factory=dict)
+    service_leads: dict[str, str] = field(default_factory=dict)
+    standard_texts: dict[str, str] = field(default_factory=dict)
+    entry_point_titles: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Catalog:
     services: tuple[ServiceSpec, ...]
     text_slots: tuple[TextSlotSpec, ...]
     entry_points: tuple[EntryPointSpec, ...]
     forms: tuple[FormSpec, ...]
+    languages: dict[str, LanguageSpec] = field(default_factory=dict)
+
+    def shown_language(self, language: str) -> str:
+        """`language` where it is translated; bokmål, as a whole, where it is not."""
+        spec = self.languages.get(language)
+        return language if spec is not None and spec.translated else DEFAULT_LANGUAGE
+
+    def service_title(self, code: str, language: str) -> str:
+        spec = self.languages.get(language)
+        return (spec.service_titles if spec else {}).get(code) or self.service(code).patient_title
+
+    def service_lead(self, code: str, language: str) -> str:
+        spec = self.languages.get(language)
+        return (spec.service_leads if spec else {}).get(code) or self.service(code).patient_lead
+
+    def standard_text(self, slot: str, language: str) -> str | None:
+        spec = self.languages.get(language)
+        return (spec.standard_texts if spec else {}).get(slot) or self.text_slot(slot).standard_text
+
+    def entry_point_title(self, code: str, language: str) -> str:
+        spec = self.languages.get(language)
+        titles = spec.entry_point_titles if spec else {}
+        return titles.get(code) or self.entry_point(code).patient_title
 
     @cached_property
     def _by_code(self) -> dict[str, dict[str, Any]]:
@@ -90,8 +139,8 @@ class Catalog:
         return tuple(ep for ep in self.entry_points if ep.service == service)
 
 
-def parse_catalog(raw: dict[str, Any]) -> Catalog:
-    return Catalog(
+def parse_catalog(raw: dict[str, Any], translations: dict[str, Any] | None = None) -> Catalog:
+    catalog = Catalog(
         services=tuple(
             ServiceSpec(
                 code=s["code"],
@@ -132,10 +181,71 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
             for f in raw["forms"]
         ),
     )
+    if translations is None:
+        return catalog
+    languages = {
+        code: parse_language(catalog, code, spec)
+        for code, spec in translations["languages"].items()
+    }
+    return Catalog(
+        services=catalog.services,
+        text_slots=catalog.text_slots,
+        entry_points=catalog.entry_points,
+        forms=catalog.forms,
+        languages=languages,
+    )
+
+
+def parse_language(catalog: Catalog, code: str, raw: dict[str, Any]) -> LanguageSpec:
+    """A language marked translated must have every string patients read, or the service
+    refuses to start naming what is missing: a half translation would mix languages."""
+    if not raw.get("translated"):
+        return LanguageSpec(code=code, locale=raw["locale"], name=raw["name"], translated=False)
+    wanted = {
+        "services": [s.code for s in catalog.services],
+        "textSlots": [t.code for t in catalog.text_slots if t.standard_text],
+        "entryPoints": [e.code for e in catalog.entry_points],
+    }
+    # Bokmål's titles and texts are catalog.json's own.
+    if code == DEFAULT_LANGUAGE:
+        wanted = {part: [] for part in wanted}
+    strings: dict[str, dict[str, dict[str, str]]] = {part: raw.get(part) or {} for part in wanted}
+    fields = {
+        "services": ("patientTitle", "patientLead"),
+        "textSlots": ("standardText",),
+        "entryPoints": ("patientTitle",),
+    }
+    missing = [name for name in ("locale", "dateFormat", "absenceMessage") if not raw.get(name)]
+    if "{date}" not in raw.get("absenceMessage", "{date}"):
+        missing.append("absenceMessage med {date}")
+    for part, codes in wanted.items():
+        for item in codes:
+            for name in fields[part]:
+                if not (strings[part].get(item) or {}).get(name):
+                    missing.append(f"{part}.{item}.{name}")
+    if missing:
+        raise CatalogError(
+            f"Oversettelsen {code} ({raw.get('name', code)}) i translations.json er merket "
+            f"som oversatt, men mangler: {', '.join(missing)}."
+        )
+    return LanguageSpec(
+        code=code,
+        locale=raw["locale"],
+        name=raw["name"],
+        translated=True,
+        date_format=raw["dateFormat"],
+        absence_message=raw["absenceMessage"],
+        service_titles={k: v["patientTitle"] for k, v in strings["services"].items()},
+        service_leads={k: v["patientLead"] for k, v in strings["services"].items()},
+        standard_texts={k: v["standardText"] for k, v in strings["textSlots"].items()},
+        entry_point_titles={k: v["patientTitle"] for k, v in strings["entryPoints"].items()},
+    )
 
 
 @cache
 def load_catalog() -> Catalog:
-    """The catalogue shipped with the package; read once per process."""
-    text = resources.files("models").joinpath("catalog.json").read_text(encoding="utf-8")
-    return parse_catalog(json.loads(text))
+    """The catalogue and its translations shipped with the package; read once per process."""
+    folder = resources.files("models")
+    catalog = json.loads(folder.joinpath("catalog.json").read_text(encoding="utf-8"))
+    translations = json.loads(folder.joinpath("translations.json").read_text(encoding="utf-8"))
+    return parse_catalog(catalog, translations)

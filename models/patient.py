@@ -11,8 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.forms import ToolChoice
 from models.texts import PracticeText, ScheduledText
 
-STANDING_LANGUAGE = "NB"
-
 
 @dataclass
 class PracticeSettings:
@@ -32,7 +30,7 @@ async def settings_of(*, session: AsyncSession, her_id: int, on: date) -> Practi
         literal("text").label("kind"),
         PracticeText.slot,
         PracticeText.text,
-        literal(STANDING_LANGUAGE).label("language"),
+        PracticeText.language,
         no_date.label("until"),
     ).where(PracticeText.her_id == her_id)
     scheduled = select(

@@ -19,15 +19,17 @@ class PracticeText(Base):
         ForeignKey("practice.her_id", ondelete="CASCADE"), primary_key=True
     )
     slot: Mapped[str] = mapped_column(String(40), primary_key=True)
+    language: Mapped[str] = mapped_column(String(2), primary_key=True, server_default="NB")
     # Null once the addition is removed; the row keeps who removed it and when.
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by_hpr: Mapped[int] = mapped_column(Integer)
 
 
-async def texts_of(*, session: AsyncSession, her_id: int) -> dict[str, PracticeText]:
+async def texts_of(*, session: AsyncSession, her_id: int) -> dict[tuple[str, str], PracticeText]:
+    """The practice's additions by (slot, language)."""
     result = await session.execute(select(PracticeText).where(PracticeText.her_id == her_id))
-    return {row.slot: row for row in result.scalars()}
+    return {(row.slot, row.language): row for row in result.scalars()}
 
 
 class ScheduledText(Base):

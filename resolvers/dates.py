@@ -55,9 +55,9 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def long_date(day: date) -> str:
-    """ "tirsdag 9. juli 2024"."""
-    return format_date(day, "EEEE d. MMMM y", locale="nb")
+def long_date(day: date, pattern: str = "EEEE d. MMMM y", locale: str = "nb") -> str:
+    """ "tirsdag 9. juli 2024", or as `pattern` writes it in `locale`."""
+    return format_date(day, pattern, locale=locale)
 
 
 def short_date(day: date) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import absences, patient, practices
 from models.absences import Absence
-from models.catalog import Catalog, EntryPointSpec, FormSpec, ServiceSpec
+from models.catalog import Catalog, EntryPointSpec, FormSpec, LanguageSpec, ServiceSpec
 from models.patient import PracticeSettings
 from models.practices import Practice
 from resolvers.dates import long_date, next_working_day_after
@@ -39,12 +39,18 @@ class ChosenText:
 @dataclass(frozen=True)
 class PatientEntryView:
     entry_point: EntryPointSpec
+    title: str
     form: FormSpec | None
 
 
 @dataclass(frozen=True)
 class PatientServiceView:
     service: ServiceSpec
+    # The language of the catalogue's strings (title, lead, standard text, entry points,
+    # absence message): the one asked for, or bokmål where it has no translation.
+    language: str
+    title: str
+    lead: str
     offered: bool
     available: bool
     standard_text: str | None
@@ -78,7 +84,7 @@ def practice_text(settings: PracticeSettings, slot: str, language: str) -> Chose
 
 
 def absence_notice(
-    absences_of_practitioner: list[Absence], service: str, on: date
+    absences_of_practitioner: list[Absence], service: str, on: date, language: LanguageSpec
 ) -> AbsenceNoticeView | None:
     """The notice for `on`, if an absence listing `service` covers it. Back-to-back absences
     (the next starting the day after one ends) read as one, so patients get the real return."""
@@ -98,9 +104,8 @@ def absence_notice(
                 start=start,
                 end=end,
                 returns_on=returns_on,
-                message=(
-                    "Tjenesten er midlertidig utilgjengelig. "
-                    f"Den åpner igjen {long_date(returns_on)}."
+                message=language.absence_message.format(
+                    date=long_date(returns_on, language.date_format, language.locale)
                 ),
             )
     return None
@@ -119,16 +124,26 @@ def merge_service(
 ) -> PatientServiceView:
     offered = service.code in practice.offered
     slot = catalog.slot_for_service(service.code)
-    notice = absence_notice(practitioner_absences, service.code, on) if offered else None
+    shown = catalog.shown_language(language)
+    notice = None
+    if offered:
+        notice = absence_notice(practitioner_absences, service.code, on, catalog.languages[shown])
     return PatientServiceView(
         service=service,
+        language=shown,
+        title=catalog.service_title(service.code, shown),
+        lead=catalog.service_lead(service.code, shown),
         offered=offered,
         available=offered and notice is None,
-        standard_text=slot.standard_text if slot else None,
+        standard_text=catalog.standard_text(slot.code, shown) if slot else None,
         practice_text=practice_text(settings, slot.code, language) if slot else None,
         form=forms_in_force[service.main_entry_point] if offered else None,
         entry_points=[
-            PatientEntryView(entry_point=ep, form=forms_in_force[ep.code] if offered else None)
+            PatientEntryView(
+                entry_point=ep,
+                title=catalog.entry_point_title(ep.code, shown),
+                form=forms_in_force[ep.code] if offered else None,
+            )
             for ep in catalog.entry_points_of(service.code)
         ],
         absence=notice,
@@ -190,6 +205,7 @@ async def patient_service(
     service: str,
     practitioner_hpr: int | None,
     on: date,
+    language: str = DEFAULT_LANGUAGE,
 ) -> PatientServiceView | None:
     panel = await patient_panel(
         session=session,
@@ -197,6 +213,7 @@ async def patient_service(
         her_id=her_id,
         practitioner_hpr=practitioner_hpr,
         on=on,
+        language=language,
         only_service=service,
     )
     return panel.services[0] if panel else None

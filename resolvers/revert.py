@@ -31,7 +31,8 @@ from resolvers.dates import short_date
 from resolvers.errors import Problem
 from resolvers.forms import state_of, tool_view, write_choice
 from resolvers.practices import require_affiliation, stale_version
-from resolvers.texts import describe_scheduled, overlapping_schedule, write_texts
+from resolvers.scheduled_texts import describe_scheduled, overlapping_schedule
+from resolvers.texts import current_texts, write_texts
 
 FIELD = ("auditEntryId",)
 # The change a revert makes, by the kind of change it reverts.
@@ -49,7 +50,7 @@ INVERSE = {
 class PracticeState:
     """What a revert is checked against: the practice's settings as they stand."""
 
-    texts: dict[str, PracticeText] = field(default_factory=dict)
+    texts: dict[tuple[str, str], PracticeText] = field(default_factory=dict)
     choices: dict[str, ToolChoice] = field(default_factory=dict)
     absences: dict[str, Absence] = field(default_factory=dict)
     scheduled: list[ScheduledText] = field(default_factory=list)
@@ -118,7 +119,8 @@ def plan_revert(
 def _texts(
     entry: AuditEntry, before: Any, after: Any, state: PracticeState, catalog: Catalog, today: date
 ) -> Revert | Problem:
-    current = {key: state.texts[key].text if key in state.texts else None for key in after}
+    standing = current_texts(state.texts)
+    current = {key: standing.get(key) for key in after}
     changed = [key for key in after if current[key] != after[key]]
     if changed:
         titles = ", ".join(

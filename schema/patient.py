@@ -6,9 +6,9 @@ from typing import Annotated
 import strawberry
 
 from resolvers import patient
-from resolvers.patient import AbsenceNoticeView, PatientServiceView
+from resolvers.patient import AbsenceNoticeView, ChosenText, PatientServiceView
 from schema.context import Context
-from schema.enums import EntryPoint, Service
+from schema.enums import EntryPoint, Language, Service
 from schema.forms import Form
 from schema.practices import PracticeSummary
 
@@ -26,8 +26,9 @@ class AbsenceNotice:
     )
     message: str = strawberry.field(
         description=(
-            'Sentence for the patient, in Norwegian bokmål, e.g. "Tjenesten er midlertidig '
-            'utilgjengelig. Den åpner igjen tirsdag 9. juli 2024."'
+            "Sentence for the patient, in the language of the PatientService (Norwegian bokmål "
+            'by default), e.g. "Tjenesten er midlertidig utilgjengelig. Den åpner igjen tirsdag '
+            '9. juli 2024."'
         )
     )
 
@@ -52,6 +53,12 @@ class PatientEntry:
 @strawberry.type(description="One service of a practice as the patient page shows it.")
 class PatientService:
     service: Service = strawberry.field(description="The service.")
+    language: Language = strawberry.field(
+        description=(
+            "The language of title, standardText, the entry points' titles and the absence "
+            "message: the one asked for, or NB where the catalogue has no translation into it."
+        )
+    )
     title: str = strawberry.field(description='The patient\'s heading, e.g. "Fornye resept".')
     lead: str = strawberry.field(description="The short line under the title on the GP page.")
     offered: bool = strawberry.field(description="Whether the practice offers the service.")
@@ -67,6 +74,9 @@ class PatientService:
             'The practice\'s addition ("Informasjon fra fastlegekontoret"), or the scheduled text '
             "that covers the date asked for; null when none."
         )
+    )
+    practice_text_language: Language | None = strawberry.field(
+        description="The language of practiceText; null when practiceText is null."
     )
     practice_text_until: date | None = strawberry.field(
         description="When practiceText is a scheduled text: its last day; null for the standing addition."
@@ -88,18 +98,20 @@ class PatientService:
     def of(cls, view: PatientServiceView) -> "PatientService":
         return cls(
             service=Service(view.service.code),
-            title=view.service.patient_title,
-            lead=view.service.patient_lead,
+            language=Language(view.language),
+            title=view.title,
+            lead=view.lead,
             offered=view.offered,
             available=view.available,
             standard_text=view.standard_text,
             practice_text=view.practice_text.text if view.practice_text else None,
+            practice_text_language=_language(view.practice_text),
             practice_text_until=view.practice_text.until if view.practice_text else None,
             form=Form.of(view.form),
             entry_points=[
                 PatientEntry(
                     entry_point=EntryPoint(e.entry_point.code),
-                    title=e.entry_point.patient_title,
+                    title=e.title,
                     form=Form.of(e.form),
                 )
                 for e in view.entry_points
@@ -117,6 +129,9 @@ class PatientPanel:
             "text that covers the date asked for; null when none."
         )
     )
+    panel_text_language: Language | None = strawberry.field(
+        description="The language of panelText; null when panelText is null."
+    )
     panel_text_until: date | None = strawberry.field(
         description="When panelText is a scheduled text: its last day; null for the standing addition."
     )
@@ -125,11 +140,24 @@ class PatientPanel:
     )
 
 
+def _language(chosen: ChosenText | None) -> Language | None:
+    return Language(chosen.language) if chosen else None
+
+
 HerId = Annotated[int, strawberry.argument(description="HER-id of the practice.")]
 PractitionerHpr = Annotated[
     int | None,
     strawberry.argument(
         description="HPR number of the patient's own GP; their absences switch services off."
+    ),
+]
+AskedLanguage = Annotated[
+    Language | None,
+    strawberry.argument(
+        description=(
+            "The patient's language; catalogue strings fall back to NB where not translated, "
+            "and the practice's text to its NB one. Null means NB."
+        )
     ),
 ]
 On = Annotated[
@@ -144,6 +172,7 @@ async def patient_service(
     service: Annotated[Service, strawberry.argument(description="The service.")],
     practitioner_hpr: PractitionerHpr = None,
     on: On = None,
+    language: AskedLanguage = Language.NB,
 ) -> PatientService | None:
     ctx = info.context
     ctx.reads_practice(her_id)
@@ -155,6 +184,7 @@ async def patient_service(
             service=service.value,
             practitioner_hpr=practitioner_hpr,
             on=on or ctx.today(),
+            language=(language or Language.NB).value,
         )
     return PatientService.of(view) if view else None
 
@@ -164,6 +194,7 @@ async def patient_panel(
     her_id: HerId,
     practitioner_hpr: PractitionerHpr = None,
     on: On = None,
+    language: AskedLanguage = Language.NB,
 ) -> PatientPanel | None:
     ctx = info.context
     ctx.reads_practice(her_id)
@@ -174,12 +205,14 @@ async def patient_panel(
             her_id=her_id,
             practitioner_hpr=practitioner_hpr,
             on=on or ctx.today(),
+            language=(language or Language.NB).value,
         )
     if view is None:
         return None
     return PatientPanel(
         practice=PracticeSummary(her_id=view.practice.her_id, name=view.practice.name),
         panel_text=view.panel_text.text if view.panel_text else None,
+        panel_text_language=_language(view.panel_text),
         panel_text_until=view.panel_text.until if view.panel_text else None,
         services=[PatientService.of(s) for s in view.services],
     )

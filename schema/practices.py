@@ -6,7 +6,7 @@ import strawberry
 
 from models import practices as practice_rows
 from models.practices import Practice as PracticeRow
-from resolvers import absences, audit, forms, practices, texts
+from resolvers import absences, audit, forms, practices, scheduled_texts, texts
 from resolvers.revert import RevertJudge
 from schema.absences import Absence, PracticeMember
 from schema.audit import AuditConnection
@@ -111,7 +111,7 @@ class Practice:
     ) -> list[ScheduledText]:
         ctx = info.context
         async with ctx.db.read() as session:
-            rows = await texts.scheduled_texts_view(
+            rows = await scheduled_texts.scheduled_texts_view(
                 session=session,
                 catalog=ctx.catalog,
                 her_id=self.her_id,

@@ -7,7 +7,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.texts import ScheduledText as ScheduledTextRow
-from resolvers import texts
+from resolvers import scheduled_texts, texts
 from resolvers.errors import Problem
 from resolvers.texts import TextView
 from schema.context import Context
@@ -16,6 +16,12 @@ from schema.errors import UserError, user_errors
 
 if TYPE_CHECKING:
     from schema.practices import Practice
+
+
+@strawberry.type(description="A practice's addition in a language other than bokmål.")
+class TextTranslation:
+    language: Language = strawberry.field(description="Its language.")
+    text: str = strawberry.field(description="The addition in that language.")
 
 
 @strawberry.type(description='One box on the tab "Info til pasient".')
@@ -43,6 +49,12 @@ class ServiceText:
     updated_by_hpr: int | None = strawberry.field(
         description="HPR number of who changed it last; null if never."
     )
+    translations: list[TextTranslation] = strawberry.field(
+        description=(
+            "The addition in nynorsk, nordsamisk and English where the practice has written it, "
+            "in Language order; `text` is the bokmål one."
+        )
+    )
 
     @classmethod
     def of(cls, view: TextView) -> "ServiceText":
@@ -55,12 +67,23 @@ class ServiceText:
             offered=view.offered,
             updated_at=view.updated_at,
             updated_by_hpr=view.updated_by_hpr,
+            translations=[
+                TextTranslation(language=Language(language), text=text)
+                for language, text in view.translations
+            ],
         )
 
 
 @strawberry.input(description="One box's new addition.")
 class TextInput:
     slot: TextSlot = strawberry.field(description="Which box.")
+    language: Language | None = strawberry.field(
+        default=Language.NB,
+        description=(
+            "The language of this addition (null means NB); the same slot may be saved in "
+            "several languages at once."
+        ),
+    )
     text: str | None = strawberry.field(
         default=None,
         description=(
@@ -105,7 +128,10 @@ async def save_texts(input: SaveTextsInput, info: strawberry.Info[Context]) -> S
             her_id=input.her_id,
             actor_hpr=actor,
             expected_version=input.expected_version,
-            entries=[(entry.slot.value, entry.text) for entry in input.texts],
+            entries=[
+                (entry.slot.value, (entry.language or Language.NB).value, entry.text)
+                for entry in input.texts
+            ],
             now=ctx.now(),
         ),
     )
@@ -208,7 +234,7 @@ async def add_scheduled_text(
     added: list[ScheduledText] = []
 
     async def change(session: AsyncSession) -> list[Problem]:
-        row, problems = await texts.add_scheduled_text(
+        row, problems = await scheduled_texts.add_scheduled_text(
             session=session,
             catalog=ctx.catalog,
             her_id=input.her_id,
@@ -242,7 +268,7 @@ async def delete_scheduled_text(
     actor = ctx.require_actor()
     problems = await ctx.apply(
         input.her_id,
-        lambda session: texts.delete_scheduled_text(
+        lambda session: scheduled_texts.delete_scheduled_text(
             session=session,
             catalog=ctx.catalog,
             her_id=input.her_id,
