@@ -77,6 +77,42 @@ def main() -> int:
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=OUT / "info-til-pasient.png")
         page.get_by_role("button", name="Avbryt").click()
+        page.get_by_role("button", name="Lukk forhåndsvisningen").click()
+
+        # Planlagt tekst: one listed under the panel's box, the form open for the next
+        start = today() + timedelta(days=14)
+        panel.get_by_role("button", name="Legg til planlagt tekst").click()
+        form = panel.get_by_role("form", name="Ny planlagt tekst")
+        form.get_by_label("Tekst som skal vises i perioden").fill(
+            "Legekontoret holder stengt. Trenger du hjelp, ring legevakt på 116 117."
+        )
+        form.get_by_label("Fra og med").fill(start.isoformat())
+        form.get_by_label("Til og med").fill((start + timedelta(days=18)).isoformat())
+        form.get_by_role("button", name="Lagre planlagt tekst").click()
+        expect(panel.get_by_text("Planlagt tekst", exact=True)).to_be_visible()
+        panel.get_by_role("button", name="Legg til planlagt tekst").click()
+        form.get_by_label("Tekst som skal vises i perioden").fill(
+            "Legekontoret er stengt på grunn av kurs. Ved akutt sykdom: ring legevakt på 116 117."
+        )
+        form.get_by_label("Fra og med").fill((start + timedelta(days=35)).isoformat())
+        form.get_by_label("Til og med").fill((start + timedelta(days=36)).isoformat())
+        page.mouse.move(0, 0)
+        page.evaluate("document.activeElement.blur()")  # no focus ring on the last date field
+        # Measured from the top of the page, as the clip of a full-page screenshot is.
+        page.evaluate("window.scrollTo(0, 0)")
+        top = page.get_by_role("tablist").bounding_box()
+        bottom = panel.bounding_box()
+        page.screenshot(
+            path=OUT / "scheduled-text.png",
+            full_page=True,
+            clip={
+                "x": 0,
+                "y": top["y"] - 16,
+                "width": 1280,
+                "height": bottom["y"] + bottom["height"] - top["y"] + 32,
+            },
+        )
+        form.get_by_role("button", name="Avbryt").click()
 
         # Integrerte verktøy: one form chosen, the chooser open at another row
         page.get_by_role("tab", name="Integrerte verktøy").click()
@@ -116,6 +152,16 @@ def main() -> int:
         preview.get_by_role("heading", name="Beskriv symptomene dine").wait_for()
         preview.get_by_role("radio").first.wait_for()
         preview.screenshot(path=OUT / "pasient.png", full_page=True)
+
+        # Historikk: the form choice undone, so "Angret: …" comes first with its own ANGRE and
+        # the choice itself (no longer in force) has none
+        page.bring_to_front()
+        page.get_by_role("tab", name="Historikk").click()
+        page.get_by_role("row").filter(has_text="Valgte").get_by_role("button").click()
+        page.get_by_role("dialog").get_by_role("button", name="Angre endringen").click()
+        page.get_by_role("row").filter(has_text="Angret: Valgte").wait_for()
+        page.mouse.move(0, 0)
+        page.screenshot(path=OUT / "history.png", full_page=True)
         browser.close()
     for made in sorted(OUT.glob("*.png")):
         print(made.relative_to(ROOT))

@@ -89,6 +89,15 @@ def slot(page: Page, title: str):
     return page.get_by_role("region", name=title, exact=True)
 
 
+# The box's own counter and error; a scheduled text's form further down the region has its own.
+def addition_counter(box):
+    return box.locator(".counter").first
+
+
+def addition_error(box):
+    return box.locator(".field-error").first
+
+
 def patient_service(page: Page, title: str):
     return page.locator("section.hn-page").filter(has=page.get_by_role("heading", name=title))
 
@@ -139,7 +148,7 @@ def test_tabs_work_from_the_keyboard(page):
     )
     expect(page.get_by_role("columnheader", name="Aktive verktøy/skjema")).to_be_visible()
     page.keyboard.press("End")
-    expect(page.get_by_role("heading", name="Oversikt over fravær")).to_be_visible()
+    expect(page.get_by_role("tab", name="Historikk")).to_be_focused()
     page.keyboard.press("Home")
     expect(slot(page, "Reseptfornyelse")).to_be_visible()
     # The focus ring is drawn (a visible outline), not left to the browser's default
@@ -160,7 +169,7 @@ def test_gp_edits_a_text_sees_it_beside_the_box_and_in_the_preview(page):
     # When Astrid types an addition
     box.get_by_label("Tilleggsinformasjon fra legekontor").fill(text)
     # Then the counter counts it
-    expect(box.locator(".counter")).to_contain_text(f"{len(text)}/300")
+    expect(addition_counter(box)).to_contain_text(f"{len(text)}/300")
     # And the patient view beside it shows it before it is saved
     box.get_by_role("button", name=re.compile("Vis hvor teksten plasseres på Helsenorge")).click()
     beside = page.get_by_role("complementary", name="Slik ser det ut for pasientene dine")
@@ -189,10 +198,10 @@ def test_too_long_text_is_refused_with_its_message_at_the_box(page):
     box = slot(page, "Kontakt legekontoret")
     field = box.get_by_label("Tilleggsinformasjon fra legekontor")
     field.fill("æ" * 301)
-    expect(box.locator(".counter")).to_contain_text("301/300")
+    expect(addition_counter(box)).to_contain_text("301/300")
     page.get_by_role("button", name="Lagre").click()
     # The server's message, naming the limit, under the box it belongs to
-    expect(box.locator(".field-error")).to_contain_text("300")
+    expect(addition_error(box)).to_contain_text("300")
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_be_focused()
     expect(page.get_by_role("alert")).to_contain_text("Ingenting ble lagret")
@@ -201,7 +210,7 @@ def test_too_long_text_is_refused_with_its_message_at_the_box(page):
     field.fill("æ" * 300)
     page.get_by_role("button", name="Lagre").click()
     expect(page.get_by_role("status").filter(has_text="lagret")).to_be_visible()
-    expect(box.locator(".field-error")).to_be_empty()
+    expect(addition_error(box)).to_be_empty()
 
 
 def test_a_colleagues_save_in_between_is_explained_with_a_way_to_reload(page, server):
@@ -312,7 +321,9 @@ def test_absence_switches_a_service_off_and_deleting_it_on_again(page):
     )
     message = page.locator("#absence-from-error")
     expect(message).to_contain_text(f"{dotted(start)}–{dotted(end)}")
-    expect(page.get_by_label("Fra og med")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#absence-form").get_by_label("Fra og med")).to_have_attribute(
+        "aria-invalid", "true"
+    )
     assert_accessible(page, "overlappende fravær")
     page.locator("#absence-form").get_by_role("button", name="Avbryt").click()
     # When the absence is deleted, after confirming
@@ -326,6 +337,182 @@ def test_absence_switches_a_service_off_and_deleting_it_on_again(page):
     preview.reload()
     expect(panel_entry(preview, "Fornye resept").get_by_role("link")).to_have_count(1)
     expect(panel_entry(preview, "Fornye resept")).not_to_contain_text("utilgjengelig")
+
+
+# ---------------------------------------------------------------------------
+# Planlagt tekst
+
+
+def scheduled_items(box):
+    # Not the standard text's bullet points: the list of the box's scheduled texts.
+    return box.get_by_role("list", name=re.compile("Planlagte tekster")).get_by_role("listitem")
+
+
+def scheduled_form(box):
+    return box.get_by_role("form", name="Ny planlagt tekst")
+
+
+def schedule_text(box, text: str, start: date, end: date) -> None:
+    box.get_by_role("button", name=re.compile("Legg til planlagt tekst")).click()
+    form = scheduled_form(box)
+    expect(form.get_by_label("Tekst som skal vises i perioden")).to_be_focused()
+    form.get_by_label("Tekst som skal vises i perioden").fill(text)
+    form.get_by_label("Fra og med").fill(start.isoformat())
+    form.get_by_label("Til og med").fill(end.isoformat())
+    form.get_by_role("button", name="Lagre planlagt tekst").click()
+
+
+def show_preview_on(preview: Page, day: date) -> None:
+    preview.get_by_label("Vis siden slik den ser ut den").fill(day.isoformat())
+    preview.get_by_role("button", name="Vis", exact=True).click()
+    expect(preview).to_have_url(re.compile(rf"dato={day.isoformat()}"))
+    expect(preview.get_by_role("heading", name="Hva trenger du?")).to_be_visible()
+
+
+def test_scheduled_text_stands_in_for_the_addition_on_its_dates_until_deleted(page):
+    sign_in(page, KRISTIAN, FJORDBYEN)
+    box = slot(page, "Timebestilling")
+    standing = "Ring oss før klokka 9 om du ikke finner en ledig time."
+    holiday = "Vi har ferie. Trenger du time, ring legevakten på 116 117."
+    start, end = today() + timedelta(days=2), today() + timedelta(days=5)
+    # Given a saved addition, and unsaved typing in another box
+    box.get_by_label("Tilleggsinformasjon fra legekontor").fill(standing)
+    page.get_by_role("button", name="Lagre", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="lagret")).to_be_visible()
+    unsaved = slot(page, "Kontakt legekontoret").get_by_label("Tilleggsinformasjon fra legekontor")
+    unsaved.fill("Ikke lagret ennå")
+    # When Kristian schedules a holiday notice for the box
+    schedule_text(box, holiday, start, end)
+    # Then it is listed under the box with its dates, and the form is closed
+    listed = scheduled_items(box).filter(has_text=holiday)
+    expect(listed).to_contain_text(f"Planlagt tekst {dotted(start)}–{dotted(end)}")
+    expect(scheduled_form(box)).to_be_hidden()
+    expect(box.get_by_role("button", name=re.compile("Legg til planlagt tekst"))).to_be_focused()
+    expect(box.get_by_role("status")).to_contain_text("Den planlagte teksten er lagt til")
+    expect(unsaved).to_have_value("Ikke lagret ennå")
+    assert_accessible(page, "planlagt tekst i listen")
+    # And an overlapping one is refused under "Fra og med", naming the first one's dates
+    schedule_text(box, "Stengt", start + timedelta(days=1), end + timedelta(days=3))
+    form = scheduled_form(box)
+    expect(form.get_by_label("Fra og med")).to_have_accessible_description(
+        re.compile(f"{dotted(start)}–{dotted(end)}")
+    )
+    expect(form.get_by_label("Fra og med")).to_have_attribute("aria-invalid", "true")
+    expect(form.get_by_label("Fra og med")).to_be_focused()
+    expect(scheduled_items(box)).to_have_count(1)
+    assert_accessible(page, "overlappende planlagt tekst")
+    form.get_by_role("button", name="Avbryt").click()
+
+    # The patient preview: the addition today, the scheduled text on its dates
+    preview = open_preview(page, FJORDBYEN)
+    service = patient_service(preview, "Bestille time")
+    expect(service.get_by_text(standing)).to_be_visible()
+    expect(service.get_by_text("Gjelder til og med")).to_have_count(0)
+    show_preview_on(preview, start + timedelta(days=1))
+    service = patient_service(preview, "Bestille time")
+    expect(service.get_by_text(holiday)).to_be_visible()
+    expect(service.get_by_text(f"Gjelder til og med {dotted(end)}")).to_be_visible()
+    expect(service.get_by_text(standing)).to_have_count(0)
+    assert_accessible(preview, "pasientvisning med planlagt tekst")
+    show_preview_on(preview, end + timedelta(days=1))
+    service = patient_service(preview, "Bestille time")
+    expect(service.get_by_text(standing)).to_be_visible()
+    expect(service.get_by_text(holiday)).to_have_count(0)
+    expect(service.get_by_text("Gjelder til og med")).to_have_count(0)
+
+    # When the scheduled text is deleted, after confirming
+    listed.get_by_role("button", name=re.compile("Slett")).click()
+    confirm = page.get_by_role("dialog", name="Slette den planlagte teksten?")
+    expect(confirm).to_contain_text(holiday)
+    assert_accessible(page, "bekreft sletting av planlagt tekst")
+    confirm.get_by_role("button", name="Slett den planlagte teksten").click()
+    # Then it is gone from the list, and the addition stands on its dates again
+    expect(scheduled_items(box)).to_have_count(0)
+    expect(box.get_by_role("status")).to_contain_text("er slettet")
+    expect(box.get_by_role("button", name=re.compile("Legg til planlagt tekst"))).to_be_focused()
+    expect(unsaved).to_have_value("Ikke lagret ennå")
+    show_preview_on(preview, start + timedelta(days=1))
+    service = patient_service(preview, "Bestille time")
+    expect(service.get_by_text(standing)).to_be_visible()
+    expect(service.get_by_text(holiday)).to_have_count(0)
+
+
+def test_scheduled_text_errors_show_at_their_fields_and_nothing_is_added(page):
+    sign_in(page, ASTRID)
+    box = slot(page, "Helsekontakt inkl. fastlegepanel")
+    start = today() + timedelta(days=5)
+    box.get_by_role("button", name=re.compile("Legg til planlagt tekst")).click()
+    form = scheduled_form(box)
+    text = form.get_by_label("Tekst som skal vises i perioden")
+    # The panel's limit, counted live
+    text.fill("æ" * 201)
+    expect(form.locator(".counter")).to_contain_text("201/200")
+    expect(text).to_have_accessible_description(re.compile("1 for mange"))
+    form.get_by_label("Fra og med").fill(start.isoformat())
+    form.get_by_label("Til og med").fill((start + timedelta(days=2)).isoformat())
+    form.get_by_role("button", name="Lagre planlagt tekst").click()
+    # Too long: the server's message, naming the limit, under the text
+    expect(text).to_have_accessible_description(re.compile("200"))
+    expect(text).to_have_attribute("aria-invalid", "true")
+    expect(text).to_be_focused()
+    # When the text fits but "Til og med" is before "Fra og med"
+    text.fill("Vi har ferie.")
+    form.get_by_label("Til og med").fill((start - timedelta(days=3)).isoformat())
+    form.get_by_role("button", name="Lagre planlagt tekst").click()
+    # Then the message sits under the date field, and the text is no longer marked
+    to = form.get_by_label("Til og med")
+    expect(to).to_have_accessible_description(re.compile("kan ikke være før «Fra og med»"))
+    expect(to).to_have_attribute("aria-invalid", "true")
+    expect(to).to_be_focused()
+    expect(text).not_to_have_attribute("aria-invalid", "true")
+    assert_accessible(page, "feil i planlagt tekst")
+    # And nothing was added
+    expect(box.get_by_role("list", name=re.compile("Planlagte tekster"))).to_be_hidden()
+    form.get_by_role("button", name="Avbryt").click()
+    expect(form).to_be_hidden()
+    page.reload()
+    expect(slot(page, "Reseptfornyelse")).to_be_visible()
+    expect(scheduled_items(box)).to_have_count(0)
+
+
+def test_a_colleagues_change_before_scheduling_is_explained_with_a_way_to_reload(page, server):
+    sign_in(page, KRISTIAN, STORGATA)
+    start, end = today() + timedelta(days=30), today() + timedelta(days=40)
+    # Given Astrid schedules a text after Kristian opened the page
+    response = httpx.post(
+        f"{server.base}/graphql",
+        headers={"Authorization": f"Bearer {development_token(server, ASTRID)}"},
+        json={
+            "query": "mutation($i: AddScheduledTextInput!) "
+            "{ addScheduledText(input: $i) { userErrors { code } } }",
+            "variables": {
+                "i": {
+                    "herId": STORGATA,
+                    "slot": "E_KONSULTASJON",
+                    "text": "Astrids planlagte tekst",
+                    "from": start.isoformat(),
+                    "to": end.isoformat(),
+                }
+            },
+        },
+        timeout=10,
+    )
+    assert response.json()["data"]["addScheduledText"]["userErrors"] == []
+    # When Kristian schedules one for the same box
+    box = slot(page, "E-konsultasjon")
+    schedule_text(
+        box, "Kristians planlagte tekst", end + timedelta(days=1), end + timedelta(days=2)
+    )
+    # Then nothing is added, he is told why, and can load what stands now
+    alert = scheduled_form(box).get_by_role("alert")
+    expect(alert).to_contain_text("En kollega har endret")
+    expect(scheduled_items(box)).to_have_count(0)
+    assert_accessible(page, "utdatert versjon ved planlagt tekst")
+    alert.get_by_role("button", name="Last inn på nytt").click()
+    expect(scheduled_items(box).filter(has_text="Astrids planlagte tekst")).to_contain_text(
+        f"{dotted(start)}–{dotted(end)}"
+    )
+    expect(box.get_by_role("button", name=re.compile("Legg til planlagt tekst"))).to_be_focused()
 
 
 # ---------------------------------------------------------------------------

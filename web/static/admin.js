@@ -1,9 +1,10 @@
-// The admin page ("Helsetilbud"): sign-in, "Velg virksomhet" and the three tabs. Everything
+// The admin page ("Helsetilbud"): sign-in, "Velg virksomhet" and the four tabs. Everything
 // goes through the GraphQL API with the GP's bearer token.
 
 import { graphql } from "./api.js";
 import { createAbsencesTab } from "./absences-tab.js";
 import { h, replace } from "./dom.js";
+import { createHistoryTab } from "./history-tab.js";
 import { ME, PATIENT_PANEL, PRACTICE } from "./queries.js";
 import { signIn, signOut } from "./session.js";
 import { createTabs } from "./tabs.js";
@@ -105,10 +106,13 @@ function mountAdmin(me, token) {
       for (const tab of [texts, tools, absences]) tab.refresh(practice);
     },
     reload: () => load(ctx.herId),
+    /** An undo in "Historikk" reloads the boxes too, so it warns first when they hold typing. */
+    unsavedTexts: () => texts.isDirty(),
   };
   const texts = createTextsTab(ctx);
   const tools = createToolsTab(ctx);
   const absences = createAbsencesTab(ctx);
+  const historyTab = createHistoryTab(ctx);
 
   const select = h(
     "select",
@@ -127,6 +131,7 @@ function mountAdmin(me, token) {
     { id: "info", title: "Info til pasient", panel: texts.element },
     { id: "verktoy", title: "Integrerte verktøy", panel: tools.element },
     { id: "fravaer", title: "Fravær", panel: absences.element },
+    { id: "historikk", title: "Historikk", panel: historyTab.element, onSelect: historyTab.show },
   ]);
   replace(
     app,
@@ -147,7 +152,7 @@ function mountAdmin(me, token) {
     }
     loading.textContent = "";
     Object.assign(ctx, { herId, version: practice.version, preview: null });
-    for (const tab of [texts, tools, absences]) tab.load(practice);
+    for (const tab of [texts, tools, absences, historyTab]) tab.load(practice);
   }
 
   window.addEventListener("beforeunload", (event) => {

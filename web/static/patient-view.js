@@ -3,6 +3,7 @@
 // "Vis hvor teksten plasseres på Helsenorge" both use it, so they cannot disagree.
 
 import { h, richText } from "./dom.js";
+import { shortDate } from "./format.js";
 import { loadQuestionnaire, renderQuestionnaire } from "./questionnaire.js";
 
 const NOT_OFFERED = "Legekontoret tilbyr ikke denne tjenesten på Helsenorge.";
@@ -15,14 +16,16 @@ function heading(level, attributes, ...children) {
   return h(`h${Math.min(level, 6)}`, attributes, ...children);
 }
 
-/** The practice's own words, or (in the admin preview) where they would go. */
-function practiceInfo(title, text, level, placeholder) {
+/** The practice's own words, or (in the admin preview) where they would go. `until` is the
+ * last day of a scheduled text, so patients know the notice is temporary. */
+function practiceInfo(title, text, level, placeholder, until = null) {
   if (!text && !placeholder) return null;
   return h(
     "div",
     { class: `hn-info${text ? "" : " hn-info-empty"}` },
     heading(level, {}, title),
     text ? h("p", { class: "hn-pre" }, text) : h("p", {}, placeholder),
+    text && until ? h("p", { class: "hn-until" }, `Gjelder til og med ${shortDate(until)}`) : null,
   );
 }
 
@@ -36,7 +39,7 @@ export function renderPanel(panel, { level = 2, link = (s) => `#${serviceAnchor(
     { class: "hn-panel", "aria-label": "Fastlegepanelet" },
     heading(level, {}, "Fastlegetjenester"),
     h("p", { class: "hn-practice" }, panel.practice.name),
-    practiceInfo("Informasjon fra legekontor", panel.panelText, level + 1, placeholder),
+    practiceInfo("Informasjon fra legekontor", panel.panelText, level + 1, placeholder, panel.panelTextUntil),
     heading(level + 1, {}, "Hva trenger du?"),
     h(
       "p",
@@ -76,7 +79,7 @@ export function renderServicePage(service, { level = 2, placeholder = null } = {
     heading(level, { id: headingId }, service.title),
     service.available ? null : h("p", { class: "hn-notice" }, service.absence?.message ?? NOT_OFFERED),
     service.standardText ? richText(service.standardText, "hn-standard") : null,
-    practiceInfo("Informasjon fra fastlegekontoret", service.practiceText, level + 1, placeholder),
+    practiceInfo("Informasjon fra fastlegekontoret", service.practiceText, level + 1, placeholder, service.practiceTextUntil),
     service.offered ? firstStep(service, level + 1) : null,
   );
 }

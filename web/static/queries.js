@@ -15,6 +15,7 @@ fragment PracticeFields on Practice {
     availableForms { id displayName }
   }
   absences { id practitioner { hprNumber name } from to services }
+  scheduledTexts { id slot language text from to createdAt createdByHpr }
 }`;
 
 const USER_ERRORS = "userErrors { field code message }";
@@ -50,11 +51,24 @@ mutation DeleteAbsence($input: DeleteAbsenceInput!) {
 }
 ${PRACTICE_FIELDS}`;
 
+export const ADD_SCHEDULED_TEXT = `
+mutation AddScheduledText($input: AddScheduledTextInput!) {
+  addScheduledText(input: $input) { scheduledText { id } practice { ...PracticeFields } ${USER_ERRORS} }
+}
+${PRACTICE_FIELDS}`;
+
+export const DELETE_SCHEDULED_TEXT = `
+mutation DeleteScheduledText($input: DeleteScheduledTextInput!) {
+  deleteScheduledText(input: $input) { deletedId practice { ...PracticeFields } ${USER_ERRORS} }
+}
+${PRACTICE_FIELDS}`;
+
 export const PATIENT_PANEL = `
 query PatientPanel($herId: Int!, $hpr: Int, $on: Date) {
   patientPanel(herId: $herId, practitionerHpr: $hpr, on: $on) {
     practice { herId name }
     panelText
+    panelTextUntil
     services {
       service
       title
@@ -63,6 +77,7 @@ query PatientPanel($herId: Int!, $hpr: Int, $on: Date) {
       available
       standardText
       practiceText
+      practiceTextUntil
       form { id title displayName questionnaireRef }
       entryPoints { entryPoint title form { id title } }
       absence { from to returnsOn message }

@@ -3,7 +3,8 @@
 
 import { h } from "./dom.js";
 
-/** tabs: [{ id, title, panel }]. Returns { element, panels, select(id) }. */
+/** tabs: [{ id, title, panel, onSelect? }]; onSelect runs when the tab is opened (for a panel
+ * whose content goes stale while hidden). Returns { element, panels, select(id) }. */
 export function createTabs(label, tabs) {
   const buttons = tabs.map((tab, index) =>
     h(
@@ -51,9 +52,11 @@ export function createTabs(label, tabs) {
   function select(id) {
     tabs.forEach((tab, index) => {
       const chosen = tab.id === id;
+      const opened = chosen && panels[index].hidden;
       buttons[index].setAttribute("aria-selected", chosen ? "true" : "false");
       buttons[index].tabIndex = chosen ? 0 : -1;
       panels[index].hidden = !chosen;
+      if (opened) tab.onSelect?.();
     });
   }
 

@@ -1,17 +1,20 @@
 // "Info til pasient": per text slot the standard text, the practice's addition with a live
 // counter, and beside it (on request) the patient's view with the unsaved text. "LAGRE" saves
-// every box in one saveTexts, all or nothing; "AVBRYT" puts back what is saved.
+// every box in one saveTexts, all or nothing; "AVBRYT" puts back what is saved. Under each box
+// its scheduled texts (scheduled-texts.js), which are saved on their own.
 
+import { updateCounter } from "./counter.js";
 import { h, replace, richText, srOnly } from "./dom.js";
-import { normalisedText, textLength } from "./format.js";
+import { normalisedText } from "./format.js";
 import { renderPanel, renderServicePage } from "./patient-view.js";
 import { SAVE_TEXTS } from "./queries.js";
+import { createScheduledTexts } from "./scheduled-texts.js";
 
 const PANEL_SLOT = "FASTLEGEPANEL";
 const PLACEHOLDER = "Her vises tilleggsinformasjonen fra legekontoret når du skriver den.";
 
 export function createTextsTab(ctx) {
-  const boxes = new Map(); // slot → { text, textarea, counter, error, toggle }
+  const boxes = new Map(); // slot → { text, textarea, counter, error, toggle, scheduled }
   let saved = new Map(); // slot → the saved addition ("" for none)
   let previewSlot = null;
   let saving = false;
@@ -21,14 +24,20 @@ export function createTextsTab(ctx) {
   const status = h("p", { class: "status", role: "status" });
   const saveButton = h("button", { type: "submit", class: "button" }, "Lagre");
   const cancelButton = h("button", { type: "button", class: "button secondary", onclick: cancel }, "Avbryt");
-  const form = h(
-    "form",
-    { class: "texts-form", novalidate: true, onsubmit: save },
+  // Only the buttons are a form: each box's "Ny planlagt tekst" is a form of its own, and
+  // forms cannot nest.
+  const editor = h(
+    "div",
+    { class: "texts-form" },
     h("h2", {}, "Tilpass informasjon til pasienter på Helsenorge"),
     slotsContainer,
-    alert,
-    h("div", { class: "buttons" }, saveButton, cancelButton),
-    status,
+    h(
+      "form",
+      { novalidate: true, onsubmit: save },
+      alert,
+      h("div", { class: "buttons" }, saveButton, cancelButton),
+      status,
+    ),
   );
   const previewBody = h("div", { class: "preview-body" });
   const previewPane = h(
@@ -43,7 +52,7 @@ export function createTextsTab(ctx) {
     h("p", { class: "hint" }, "Med teksten du har skrevet, også før du lagrer. Fravær og skjema gjelder i dag for dine pasienter."),
     previewBody,
   );
-  const element = h("div", { class: "texts-layout" }, form, previewPane);
+  const element = h("div", { class: "texts-layout" }, editor, previewPane);
 
   function slotSection(text) {
     const id = `slot-${text.slot}`;
@@ -72,7 +81,8 @@ export function createTextsTab(ctx) {
       "Vis hvor teksten plasseres på Helsenorge",
       srOnly(` (${text.title})`),
     );
-    boxes.set(text.slot, { text, textarea, counter, error, toggle });
+    const scheduled = createScheduledTexts(ctx, text);
+    boxes.set(text.slot, { text, textarea, counter, error, toggle, scheduled });
     const offered =
       text.slot === PANEL_SLOT
         ? null
@@ -90,19 +100,13 @@ export function createTextsTab(ctx) {
       textarea,
       h("div", { class: "below-box" }, error, counter),
       toggle,
+      scheduled.element,
     );
   }
 
   function update(slot) {
     const { text, textarea, counter } = boxes.get(slot);
-    const used = textLength(textarea.value);
-    const over = used > text.maxLength;
-    counter.classList.toggle("over", over);
-    replace(
-      counter,
-      h("span", { "aria-hidden": "true" }, `${used}/${text.maxLength}`),
-      srOnly(over ? `${used} tegn, ${used - text.maxLength} for mange. Maks ${text.maxLength}.` : `${used} av ${text.maxLength} tegn brukt.`),
-    );
+    updateCounter(counter, textarea.value, text.maxLength);
   }
 
   function drafts() {
@@ -127,15 +131,21 @@ export function createTextsTab(ctx) {
     boxes.clear();
     replace(slotsContainer, practice.texts.map(slotSection));
     for (const slot of boxes.keys()) update(slot);
+    showScheduled(practice);
     clearErrors();
     status.textContent = "";
     showPreview(null);
   }
 
-  function refresh() {
-    // Another tab changed the practice: the boxes keep what the GP typed; only the patient
-    // view (forms, absences) may look different now.
+  function refresh(practice) {
+    // The practice changed (a scheduled text here, or another tab): the boxes keep what the GP
+    // typed; the scheduled texts and the patient view may look different now.
+    showScheduled(practice);
     if (previewSlot) renderPreview();
+  }
+
+  function showScheduled(practice) {
+    for (const box of boxes.values()) box.scheduled.render(practice);
   }
 
   function restore() {
@@ -241,11 +251,13 @@ export function createTextsTab(ctx) {
     const typed = drafts();
     const options = { level: 3, placeholder: PLACEHOLDER };
     if (slot === PANEL_SLOT) {
-      replace(previewBody, h("div", { class: "hn-screen" }, renderPanel({ ...panel, panelText: typed.get(slot) }, { ...options, link: () => null })));
+      const shown = { ...panel, panelText: typed.get(slot), panelTextUntil: null };
+      replace(previewBody, h("div", { class: "hn-screen" }, renderPanel(shown, { ...options, link: () => null })));
       return;
     }
     const service = panel.services.find((s) => s.service === slot);
-    replace(previewBody, h("div", { class: "hn-screen" }, renderServicePage({ ...service, practiceText: typed.get(slot) }, options)));
+    const shown = { ...service, practiceText: typed.get(slot), practiceTextUntil: null };
+    replace(previewBody, h("div", { class: "hn-screen" }, renderServicePage(shown, options)));
   }
 
   return { element, load, refresh, isDirty };
