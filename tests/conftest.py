@@ -179,3 +179,37 @@ def as_json(text: str | None) -> Any:
 def text_input(her_id: int, slot: str, text: str | None) -> dict[str, Any]:
     """saveTexts variables for one box."""
     return {"input": {"herId": her_id, "texts": [{"slot": slot, "text": text}]}}
+
+
+# --- the browser tests' page (tests/test_web*.py; each module starts its own `server`) -------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM_ARGS, chromium_path
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh Norwegian browser context on the module's server; fails the test on any
+    JavaScript error the page raised."""
+    context = browser.new_context(
+        base_url=server.base,
+        locale="nb-NO",
+        timezone_id="Europe/Oslo",
+        viewport={"width": 1280, "height": 900},
+    )
+    context.set_default_timeout(10_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    context.on("weberror", lambda error: errors.append(str(error.error)))
+    yield opened
+    context.close()
+    assert errors == [], f"JavaScript-feil på siden: {errors}"

@@ -12,9 +12,7 @@ import httpx
 import pytest
 
 from tests.browser import (
-    CHROMIUM_ARGS,
     assert_accessible,
-    chromium_path,
     demo_server,
     development_token,
     why_no_browser,
@@ -24,7 +22,7 @@ REASON = why_no_browser()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"nettlesertester: {REASON}")
 
 if REASON is None:
-    from playwright.sync_api import Page, expect, sync_playwright
+    from playwright.sync_api import Page, expect
 
 # The demo registry (models/demo-registry.json).
 STORGATA = 8142519  # offers all four services
@@ -46,31 +44,6 @@ def dotted(day: date) -> str:
 def server(tmp_path_factory):
     with demo_server(tmp_path_factory.mktemp("web")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, server):
-    context = browser.new_context(
-        base_url=server.base,
-        locale="nb-NO",
-        timezone_id="Europe/Oslo",
-        viewport={"width": 1280, "height": 900},
-    )
-    context.set_default_timeout(10_000)
-    opened = context.new_page()
-    errors: list[str] = []
-    context.on("weberror", lambda error: errors.append(str(error.error)))
-    yield opened
-    context.close()
-    assert errors == [], f"JavaScript-feil på siden: {errors}"
 
 
 def sign_in(page: Page, hpr: int, practice: int | None = None) -> None:

@@ -16,10 +16,8 @@ import httpx
 import pytest
 
 from tests.browser import (
-    CHROMIUM_ARGS,
     ROOT,
     assert_accessible,
-    chromium_path,
     demo_server,
     development_token,
     why_no_browser,
@@ -29,7 +27,7 @@ REASON = why_no_browser()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"nettlesertester: {REASON}")
 
 if REASON is None:
-    from playwright.sync_api import Locator, Page, expect, sync_playwright
+    from playwright.sync_api import Locator, Page, expect
 
 # The demo registry (models/demo-registry.json).
 STORGATA = 8142519
@@ -45,31 +43,6 @@ WHEN = re.compile(r"^\d{2}\.\d{2}\.\d{4} kl\. \d{2}:\d{2}$")
 def server(tmp_path_factory):
     with demo_server(tmp_path_factory.mktemp("web-history")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, server):
-    context = browser.new_context(
-        base_url=server.base,
-        locale="nb-NO",
-        timezone_id="Europe/Oslo",
-        viewport={"width": 1280, "height": 900},
-    )
-    context.set_default_timeout(10_000)
-    opened = context.new_page()
-    errors: list[str] = []
-    context.on("weberror", lambda error: errors.append(str(error.error)))
-    yield opened
-    context.close()
-    assert errors == [], f"JavaScript-feil på siden: {errors}"
 
 
 def sign_in(page: Page, hpr: int) -> None:
