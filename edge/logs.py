@@ -45,6 +45,8 @@ log = logging.getLogger("tilpass")
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = REQUEST_ID.get()
+        # uvicorn's copy of its message with terminal colour codes, in neither format.
+        record.__dict__.pop("color_message", None)
         return True
 
 
@@ -82,12 +84,9 @@ class ConsoleFormatter(logging.Formatter):
         return line
 
 
-# What every record has, and uvicorn's copy of its message with terminal colour codes.
+# What every record has; the rest are the record's own fields.
 _RECORD_ATTRIBUTES = frozenset(
-    {
-        *logging.LogRecord("", 0, "", 0, "", None, None).__dict__,
-        *("message", "asctime", "taskName", "color_message"),
-    }
+    {*logging.LogRecord("", 0, "", 0, "", None, None).__dict__, "message", "asctime", "taskName"}
 )
 
 

@@ -165,3 +165,16 @@ def test_serve_on_a_terminal_is_readable_and_quiet_about_migrations(tmp_path):
         assert chatter not in second, second
     assert "Uvicorn running" in second, second
     assert "color_message" not in first + second
+
+
+def test_uvicorns_colour_copy_of_its_message_is_in_neither_format(restore_logging):
+    for log_format in ("json", "console"):
+        stream = io.StringIO()
+        configure_logging("INFO", stream, log_format=log_format)
+        colour = "Started server process [\x1b[36m%d\x1b[0m]"
+        logging.getLogger("uvicorn.error").info(
+            "Started server process [%d]", 42, extra={"color_message": colour}
+        )
+        written = stream.getvalue()
+        assert "Started server process [42]" in written
+        assert "color_message" not in written and "\x1b" not in written
