@@ -26,6 +26,7 @@ from edge.security import SecurityHeaders, cors
 from models.catalog import Catalog, load_catalog
 from models.database import Database
 from resolvers.dates import Clock, system_clock
+from resolvers.read_model import DEFAULT_MAX_PRACTICES, ReadModel
 from schema.context import Context
 from settings import Settings, load_settings
 from web.routes import web_routes
@@ -40,12 +41,22 @@ class Services:
     verifier: TokenVerifier
     clock: Clock = system_clock
     cache: ResponseCache = field(default_factory=ResponseCache)
+    read_model_practices: int = DEFAULT_MAX_PRACTICES
+    read_model: ReadModel = field(init=False)
     watcher: ChangeWatcher | None = None
+
+    def __post_init__(self) -> None:
+        self.read_model = ReadModel(self.db, max_practices=self.read_model_practices)
 
     async def start(self) -> None:
         """Starts following changes made by other instances and processes."""
-        self.watcher = ChangeWatcher(self.db, self.cache)
+        self.watcher = ChangeWatcher(self.db, self.cache, self.read_model)
         await self.watcher.start()
+
+    def forget(self, her_id: int) -> None:
+        """A change to the practice has committed here: no answer may show it as it was."""
+        self.cache.invalidate([her_id])
+        self.read_model.invalidate([her_id])
 
     async def stop(self) -> None:
         if self.watcher is not None:
@@ -56,7 +67,11 @@ async def open_services(settings: Settings, *, clock: Clock = system_clock) -> S
     db = Database(settings.database_url)
     await db.upgrade()
     services = Services(
-        db=db, catalog=load_catalog(), verifier=await token_verifier(db, settings), clock=clock
+        db=db,
+        catalog=load_catalog(),
+        verifier=await token_verifier(db, settings),
+        clock=clock,
+        read_model_practices=settings.read_model_practices,
     )
     await services.start()
     return services
@@ -72,16 +87,14 @@ class TilpassGraphQL(GraphQLOverHTTP):
         def identify() -> int | None:
             return None if token is None else services.verifier.practitioner_hpr(token)
 
-        def forget(her_id: int) -> None:
-            services.cache.invalidate([her_id])
-
         return Context(
             request=request,
             db=services.db,
             catalog=services.catalog,
             clock=services.clock,
+            read_model=services.read_model,
             identify=identify,
-            forget=forget,
+            forget=services.forget,
         )
 
 

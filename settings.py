@@ -34,6 +34,8 @@ class Settings:
     # Browser origins other than the service's own that may call the API (the admin page's).
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
+    # How many practices the patient view's read model holds (least recently read go first).
+    read_model_practices: int = 20_000
     # `auto`: readable lines in development on a terminal, JSON lines everywhere else.
     log_format: str = "auto"
 
@@ -141,4 +143,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cors_origins=_origins(environ.get("TILPASS_CORS_ORIGINS", "")),
         log_level=_log_level(environ.get("TILPASS_LOG_LEVEL", "").strip().upper() or "INFO"),
         log_format=_log_format(environ.get("TILPASS_LOG_FORMAT", "")),
+        read_model_practices=_positive(
+            environ, "TILPASS_READ_MODEL_PRACTICES", defaults.read_model_practices
+        ),
     )

@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib import util
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -35,6 +37,9 @@ SERVICE = (
     " form { id title displayName questionnaireRef }"
     " entryPoints { entryPoint title form { id title } }"
     " absence { from to returnsOn message } } }"
+)
+SERVICE_ON = SERVICE.replace("$hpr: Int)", "$hpr: Int, $on: Date)").replace(
+    "practitionerHpr: $hpr)", "practitionerHpr: $hpr, on: $on)"
 )
 PANEL = (
     "query Panel($herId: Int!, $hpr: Int) {"
@@ -53,6 +58,37 @@ wrk.headers["Content-Type"] = "application/json"
 LUA_GET_304 = """
 wrk.headers["If-None-Match"] = {etag}
 """
+# Cold: the same document and variables, but every body differs (an `extensions` counter), so
+# every request misses the response cache; parser and validation caches still hit.
+LUA_COLD = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, nil, {prefix} .. n .. "}}}}")
+end
+"""
+# Midnight: every request asks for a date nobody asked for before, as every patient does just
+# after midnight (the date is part of every cache key, so the whole cache goes stale at once).
+LUA_MIDNIGHT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local n = 0
+local start = os.time()
+request = function()
+  n = n + 1
+  local day = os.date("!%Y-%m-%d", start + n * 86400)
+  return wrk.format(nil, nil, nil, {prefix} .. day .. {suffix})
+end
+"""
+
+
+def server_stack() -> str:
+    """What `uvicorn` picks with its defaults ("auto"), as both servers are started."""
+    loop = "uvloop" if util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if util.find_spec("httptools") else "h11"
+    return f"uvicorn {version('uvicorn')} with {loop} and {http}, one worker"
 
 
 def pinned(core: int) -> list[str]:
@@ -152,6 +188,18 @@ def main() -> int:
         scenarios = {
             name: (app_url, LUA_POST.format(body=lua_string(body))) for name, body in post.items()
         }
+        cold_prefix = json.dumps({"query": SERVICE, "variables": SERVICE_VARS})[:-1]
+        cold_prefix += ', "extensions": {"bench": '
+        scenarios["patientService POST, cold"] = (
+            app_url,
+            LUA_COLD.format(prefix=lua_string(cold_prefix)),
+        )
+        midnight = json.dumps({"query": SERVICE_ON, "variables": {**SERVICE_VARS, "on": "@"}})
+        before, after = midnight.split('"@"')
+        scenarios["patientService POST, midnight"] = (
+            app_url,
+            LUA_MIDNIGHT.format(prefix=lua_string(before + '"'), suffix=lua_string('"' + after)),
+        )
         scenarios["patientService GET"] = (get_url, "")
         scenarios["patientService GET 304"] = (get_url, LUA_GET_304.format(etag=lua_string(etag)))
         baseline_url = f"http://127.0.0.1:{base_port}/graphql"
@@ -168,13 +216,14 @@ def main() -> int:
                 run = wrk(url, script, args.seconds, args.connections)
                 run["ratio"] = run["rps"] / base["rps"]
                 results[name].append(run)
+        print(f"both servers: {server_stack()}; wrk -t1 -c{args.connections} on core 1")
         print(
-            f"{'scenario':26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'non-2xx':>8}"
+            f"{'scenario':30} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'non-2xx':>8}"
         )
         for name, runs in results.items():
             ratio = statistics.median(r["ratio"] for r in runs) if name != "baseline" else 1.0
             print(
-                f"{name:26} {statistics.median(r['rps'] for r in runs):9.0f}"
+                f"{name:30} {statistics.median(r['rps'] for r in runs):9.0f}"
                 f" {statistics.median(r['p50'] for r in runs):8.2f}"
                 f" {statistics.median(r['p99'] for r in runs):8.2f}"
                 f" {ratio:6.2f} {sum(r['errors'] for r in runs):8d}"

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -99,11 +99,21 @@ class ResponseCache:
                 keys.discard(key)
 
 
+class Forgets(Protocol):
+    """What the change watcher keeps fresh: the response cache and the read model."""
+
+    enabled: bool
+
+    def invalidate(self, her_ids: Iterable[int]) -> None: ...
+
+    def clear(self) -> None: ...
+
+
 class ChangeWatcher:
     """Polls the change counter and forgets what other instances (or processes) changed."""
 
-    def __init__(self, db: Database, cache: ResponseCache, interval: float = POLL_SECONDS) -> None:
-        self.db, self.cache, self.interval = db, cache, interval
+    def __init__(self, db: Database, *stores: Forgets, interval: float = POLL_SECONDS) -> None:
+        self.db, self.stores, self.interval = db, stores, interval
         self.seen: int | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -121,10 +131,12 @@ class ChangeWatcher:
         async with self.db.read() as session:
             value = await changes.current_change(session=session)
             if self.seen is None:
-                self.cache.clear()
+                for store in self.stores:
+                    store.clear()
             elif value != self.seen:
                 her_ids = await changes.changed_since(session=session, change=self.seen)
-                self.cache.invalidate(her_ids)
+                for store in self.stores:
+                    store.invalidate(her_ids)
         self.seen = value
 
     async def _run(self) -> None:
@@ -134,11 +146,13 @@ class ChangeWatcher:
                 await self.poll()
             except Exception:
                 log.exception("change poll failed; patient cache off until it succeeds")
-                self.cache.clear()
-                self.cache.enabled = False
+                for store in self.stores:
+                    store.clear()
+                    store.enabled = False
                 self.seen = None
             else:
-                self.cache.enabled = True
+                for store in self.stores:
+                    store.enabled = True
 
 
 def etag_of(body: bytes) -> bytes:

@@ -6,15 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from models import absences, patient, practices
-from models.absences import Absence
 from models.catalog import Catalog, EntryPointSpec, FormSpec, LanguageSpec, ServiceSpec
-from models.patient import PracticeSettings
-from models.practices import Practice
+from models.patient import AbsenceSpan, PracticeSnapshot
 from resolvers.dates import long_date, next_working_day_after
 from resolvers.forms import forms_in_force_at
+from resolvers.read_model import ReadModel
 from resolvers.texts import DEFAULT_LANGUAGE
 
 
@@ -62,29 +58,38 @@ class PatientServiceView:
 
 @dataclass(frozen=True)
 class PatientPanelView:
-    practice: Practice
+    practice: PracticeSnapshot
     panel_text: ChosenText | None
     services: list[PatientServiceView]
 
 
-def practice_text(settings: PracticeSettings, slot: str, language: str) -> ChosenText | None:
-    """First found: a scheduled text in `language`, a scheduled bokmål one, the standing
-    addition in `language`, the standing bokmål one. Time beats language: a holiday notice in
-    bokmål is news a standing English addition must not hide."""
+def practice_text(
+    snapshot: PracticeSnapshot, slot: str, language: str, on: date
+) -> ChosenText | None:
+    """First found: a scheduled text in `language` covering `on`, a scheduled bokmål one, the
+    standing addition in `language`, the standing bokmål one. Time beats language: a holiday
+    notice in bokmål is news a standing English addition must not hide."""
     languages = dict.fromkeys((language, DEFAULT_LANGUAGE))
     for candidate in languages:
-        scheduled = settings.scheduled.get((slot, candidate))
-        if scheduled is not None:
-            return ChosenText(text=scheduled[0], language=candidate, until=scheduled[1])
+        for scheduled in snapshot.scheduled:
+            if (
+                scheduled.slot == slot
+                and scheduled.language == candidate
+                and scheduled.from_date <= on <= scheduled.to_date
+            ):
+                return ChosenText(scheduled.text, candidate, scheduled.to_date)
     for candidate in languages:
-        standing = settings.texts.get((slot, candidate))
+        standing = snapshot.texts.get((slot, candidate))
         if standing is not None:
             return ChosenText(text=standing, language=candidate)
     return None
 
 
 def absence_notice(
-    absences_of_practitioner: list[Absence], service: str, on: date, language: LanguageSpec
+    absences_of_practitioner: tuple[AbsenceSpan, ...],
+    service: str,
+    on: date,
+    language: LanguageSpec,
 ) -> AbsenceNoticeView | None:
     """The notice for `on`, if an absence listing `service` covers it. Back-to-back absences
     (the next starting the day after one ends) read as one, so patients get the real return."""
@@ -114,15 +119,14 @@ def absence_notice(
 def merge_service(
     *,
     catalog: Catalog,
-    practice: Practice,
+    snapshot: PracticeSnapshot,
     service: ServiceSpec,
-    settings: PracticeSettings,
     language: str,
     forms_in_force: dict[str, FormSpec | None],
-    practitioner_absences: list[Absence],
+    practitioner_absences: tuple[AbsenceSpan, ...],
     on: date,
 ) -> PatientServiceView:
-    offered = service.code in practice.offered
+    offered = service.code in snapshot.offered
     slot = catalog.slot_for_service(service.code)
     shown = catalog.shown_language(language)
     notice = None
@@ -136,7 +140,7 @@ def merge_service(
         offered=offered,
         available=offered and notice is None,
         standard_text=catalog.standard_text(slot.code, shown) if slot else None,
-        practice_text=practice_text(settings, slot.code, language) if slot else None,
+        practice_text=practice_text(snapshot, slot.code, language, on) if slot else None,
         form=forms_in_force[service.main_entry_point] if offered else None,
         entry_points=[
             PatientEntryView(
@@ -152,7 +156,7 @@ def merge_service(
 
 async def patient_panel(
     *,
-    session: AsyncSession,
+    read_model: ReadModel,
     catalog: Catalog,
     her_id: int,
     practitioner_hpr: int | None,
@@ -161,26 +165,21 @@ async def patient_panel(
     only_service: str | None = None,
 ) -> PatientPanelView | None:
     """None when the practice is unknown, or the practitioner given is not affiliated with it.
-    At most three statements: the practice (with the affiliation), its settings, and the
-    practitioner's absences."""
-    practice, affiliated = await practices.practice_with_affiliation(
-        session=session, her_id=her_id, hpr_number=practitioner_hpr
-    )
-    if practice is None or not affiliated:
+    No statement once the practice is in the read model."""
+    snapshot = await read_model.snapshot(her_id)
+    if snapshot is None:
         return None
-    practitioner_absences: list[Absence] = []
-    if practitioner_hpr is not None:
-        practitioner_absences = await absences.absences_of_practitioner(
-            session=session, her_id=her_id, hpr_number=practitioner_hpr
-        )
-    settings = await patient.settings_of(session=session, her_id=her_id, on=on)
-    forms_in_force = forms_in_force_at(catalog, settings.forms)
+    if practitioner_hpr is not None and practitioner_hpr not in snapshot.members:
+        return None
+    practitioner_absences = (
+        snapshot.absences.get(practitioner_hpr, ()) if practitioner_hpr is not None else ()
+    )
+    forms_in_force = forms_in_force_at(catalog, snapshot.forms)
     services = [
         merge_service(
             catalog=catalog,
-            practice=practice,
+            snapshot=snapshot,
             service=service,
-            settings=settings,
             language=language,
             forms_in_force=forms_in_force,
             practitioner_absences=practitioner_absences,
@@ -191,15 +190,15 @@ async def patient_panel(
     ]
     panel_slot = next((slot for slot in catalog.text_slots if slot.service is None), None)
     return PatientPanelView(
-        practice=practice,
-        panel_text=practice_text(settings, panel_slot.code, language) if panel_slot else None,
+        practice=snapshot,
+        panel_text=practice_text(snapshot, panel_slot.code, language, on) if panel_slot else None,
         services=services,
     )
 
 
 async def patient_service(
     *,
-    session: AsyncSession,
+    read_model: ReadModel,
     catalog: Catalog,
     her_id: int,
     service: str,
@@ -208,7 +207,7 @@ async def patient_service(
     language: str = DEFAULT_LANGUAGE,
 ) -> PatientServiceView | None:
     panel = await patient_panel(
-        session=session,
+        read_model=read_model,
         catalog=catalog,
         her_id=her_id,
         practitioner_hpr=practitioner_hpr,

@@ -18,6 +18,7 @@ from models.catalog import Catalog
 from models.database import Database
 from resolvers.dates import Clock, oslo_date
 from resolvers.errors import Problem, Unauthenticated
+from resolvers.read_model import ReadModel
 
 NOTE_KEY = "tilpass.response"
 
@@ -44,6 +45,8 @@ class Context:
     db: Database
     catalog: Catalog
     clock: Clock
+    # The patient view's snapshots of practices (resolvers/read_model.py).
+    read_model: ReadModel
     # The HPR number the request's bearer token speaks for; None without a valid one.
     identify: Callable[[], int | None] = no_actor
     # Called when a change to a practice has committed.

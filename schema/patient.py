@@ -176,16 +176,15 @@ async def patient_service(
 ) -> PatientService | None:
     ctx = info.context
     ctx.reads_practice(her_id)
-    async with ctx.db.read() as session:
-        view = await patient.patient_service(
-            session=session,
-            catalog=ctx.catalog,
-            her_id=her_id,
-            service=service.value,
-            practitioner_hpr=practitioner_hpr,
-            on=on or ctx.today(),
-            language=(language or Language.NB).value,
-        )
+    view = await patient.patient_service(
+        read_model=ctx.read_model,
+        catalog=ctx.catalog,
+        her_id=her_id,
+        service=service.value,
+        practitioner_hpr=practitioner_hpr,
+        on=on or ctx.today(),
+        language=(language or Language.NB).value,
+    )
     return PatientService.of(view) if view else None
 
 
@@ -198,15 +197,14 @@ async def patient_panel(
 ) -> PatientPanel | None:
     ctx = info.context
     ctx.reads_practice(her_id)
-    async with ctx.db.read() as session:
-        view = await patient.patient_panel(
-            session=session,
-            catalog=ctx.catalog,
-            her_id=her_id,
-            practitioner_hpr=practitioner_hpr,
-            on=on or ctx.today(),
-            language=(language or Language.NB).value,
-        )
+    view = await patient.patient_panel(
+        read_model=ctx.read_model,
+        catalog=ctx.catalog,
+        her_id=her_id,
+        practitioner_hpr=practitioner_hpr,
+        on=on or ctx.today(),
+        language=(language or Language.NB).value,
+    )
     if view is None:
         return None
     return PatientPanel(

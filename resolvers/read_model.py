@@ -1,0 +1,74 @@
+"""The patient view's read model: each practice's snapshot kept in process memory, so that a
+patient read needs no database round trip once a practice has been read.
+
+A practice is loaded on its first read (two statements) and forgotten when it changes: at
+once on the instance that took the change, within the change watcher's poll on every other
+instance (edge/cache.py), including changes by `tilpass import-registry`. Snapshots hold no
+date: scheduled texts and absences carry theirs, so midnight needs no reload. The least
+recently read practices go first when more than `max_practices` are held."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from models import patient
+from models.database import Database
+from models.patient import PracticeSnapshot
+
+DEFAULT_MAX_PRACTICES = 20_000
+
+
+class ReadModel:
+    def __init__(self, db: Database, max_practices: int = DEFAULT_MAX_PRACTICES) -> None:
+        self.db, self.max_practices = db, max_practices
+        self.enabled = True
+        # Moves on at every invalidation: a snapshot read across one is not kept.
+        self.epoch = 0
+        self._snapshots: OrderedDict[int, PracticeSnapshot] = OrderedDict()
+        # One load per practice at a time: at midnight every reader of a practice would
+        # otherwise read it at once.
+        self._loading: dict[int, asyncio.Task[PracticeSnapshot | None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._snapshots)
+
+    async def snapshot(self, her_id: int) -> PracticeSnapshot | None:
+        """The practice as it stands; None when there is no such practice."""
+        if self.enabled and (kept := self._snapshots.get(her_id)) is not None:
+            self._snapshots.move_to_end(her_id)
+            return kept
+        task = self._loading.get(her_id)
+        if task is None:
+            task = asyncio.ensure_future(self._load(her_id))
+            self._loading[her_id] = task
+            task.add_done_callback(lambda done: self._done(her_id, done))
+        return await asyncio.shield(task)
+
+    def _done(self, her_id: int, task: asyncio.Task[PracticeSnapshot | None]) -> None:
+        if self._loading.get(her_id) is task:
+            del self._loading[her_id]
+
+    async def _load(self, her_id: int) -> PracticeSnapshot | None:
+        epoch = self.epoch
+        async with self.db.read() as session:
+            loaded = await patient.snapshot_of(session=session, her_id=her_id)
+        # Unknown practices are not kept: a registry import may add them without a stamp.
+        if loaded is not None and self.enabled and epoch == self.epoch:
+            self._snapshots[her_id] = loaded
+            while len(self._snapshots) > self.max_practices:
+                self._snapshots.popitem(last=False)
+        return loaded
+
+    def invalidate(self, her_ids: Iterable[int]) -> None:
+        self.epoch += 1
+        for her_id in her_ids:
+            self._snapshots.pop(her_id, None)
+            # A reader from now on must see the change: it starts a load of its own.
+            self._loading.pop(her_id, None)
+
+    def clear(self) -> None:
+        self.epoch += 1
+        self._snapshots.clear()
+        self._loading.clear()
