@@ -16,7 +16,8 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from auth.tokens import TokenVerifier, bearer_token, token_verifier
-from edge.cache import ChangeWatcher, Located, PatientCache, ResponseCache
+from edge.cache import Located, PatientCache, ResponseCache
+from edge.changes import ChangeWatcher
 from edge.graphql_over_http import GraphQLOverHTTP
 from edge.limits import BodySizeLimit, schema_for
 from edge.logs import RequestContext

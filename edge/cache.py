@@ -5,11 +5,8 @@ public patient fields produced is kept in process memory, keyed by the request a
 the date in Europe/Oslo (so an absence starting tomorrow takes effect at midnight without a
 write), and tagged with the practices it read. It is forgotten
 - at once, on this instance, when a mutation here commits a change to one of them;
-- within `POLL_SECONDS` on every other instance, which polls the database's change counter
-  (models.changes). Polling rather than LISTEN/NOTIFY: it works the same on SQLite and
-  PostgreSQL, needs no dedicated connection, and also sees changes made by other processes
-  such as `tilpass import-registry`. If a poll fails, the cache is emptied and bypassed
-  until a poll succeeds again, so an outage can never serve a stale view.
+- within `edge.changes.POLL_SECONDS` on every other instance, whose change watcher polls
+  the database's change counter (edge.changes).
 
 Responses carry an ETag (a hash of the body, so it changes exactly when the body does) and
 `Cache-Control: no-cache`, so browsers and CDNs revalidate; a GET with a matching
@@ -17,27 +14,23 @@ If-None-Match gets 304."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge.logs import REQUEST_ID_HEADER, request_id_for
 from edge.metrics import NOTE as METRICS_NOTE
-from models import changes
-from models.database import Database
 from resolvers.dates import Clock, oslo_date
 from schema.context import NOTE_KEY, ResponseNote
 
 log = logging.getLogger("tilpass.cache")
 
-POLL_SECONDS = 0.25
 MAX_ENTRIES = 20_000
 GRAPHQL_PATH = "/graphql"
 PUBLIC = b"public, no-cache"
@@ -97,62 +90,6 @@ class ResponseCache:
             keys = self._by_practice.get(her_id)
             if keys is not None:
                 keys.discard(key)
-
-
-class Forgets(Protocol):
-    """What the change watcher keeps fresh: the response cache and the read model."""
-
-    enabled: bool
-
-    def invalidate(self, her_ids: Iterable[int]) -> None: ...
-
-    def clear(self) -> None: ...
-
-
-class ChangeWatcher:
-    """Polls the change counter and forgets what other instances (or processes) changed."""
-
-    def __init__(self, db: Database, *stores: Forgets, interval: float = POLL_SECONDS) -> None:
-        self.db, self.stores, self.interval = db, stores, interval
-        self.seen: int | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        await self.poll()
-        self._task = asyncio.create_task(self._run(), name="tilpass-change-watcher")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
-    async def poll(self) -> None:
-        async with self.db.read() as session:
-            value = await changes.current_change(session=session)
-            if self.seen is None:
-                for store in self.stores:
-                    store.clear()
-            elif value != self.seen:
-                her_ids = await changes.changed_since(session=session, change=self.seen)
-                for store in self.stores:
-                    store.invalidate(her_ids)
-        self.seen = value
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.poll()
-            except Exception:
-                log.exception("change poll failed; patient cache off until it succeeds")
-                for store in self.stores:
-                    store.clear()
-                    store.enabled = False
-                self.seen = None
-            else:
-                for store in self.stores:
-                    store.enabled = True
 
 
 def etag_of(body: bytes) -> bytes:
