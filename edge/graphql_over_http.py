@@ -7,7 +7,10 @@
   document that does not parse or validate, variables that do not fit) is a 400 whose body has
   `errors` and no `data`; field errors (UNAUTHENTICATED, FORBIDDEN, …) stay 200.
 - Under application/json every request that reaches GraphQL gets 200, as clients from before
-  the specification expect; the body says what went wrong.
+  the specification expect; the body says what went wrong. A body that is not JSON at all
+  never reached GraphQL: it is a 400 under both media types, as the specification wants.
+- Under application/graphql-response+json a result with no data only because the database
+  cannot be reached (every error SERVICE_UNAVAILABLE) is a 503 with Retry-After.
 - POST takes `Content-Type: application/json` in UTF-8 (415 otherwise); GET runs queries only
   (405 with `Allow: POST` for a mutation); batching is off, so a JSON array is a request error.
 - Nothing the client sends can make it fail with a 500: what the parser trips over is a 400.
@@ -37,6 +40,8 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 # Set on the request's scope when the result is a request error rather than field errors.
 REQUEST_ERROR = "tilpass.request_error"
+# When to try again, on a 503 because the database cannot be reached.
+RETRY_AFTER_SECONDS = "5"
 
 NOT_ACCEPTABLE = (
     f"Svaret kan bare leveres som {GRAPHQL_RESPONSE} eller {JSON}; sjekk Accept-headeren."
@@ -47,6 +52,7 @@ UNSUPPORTED_MEDIA_TYPE = (
 MUTATION_OVER_GET = "Endringer (mutation) må sendes med POST."
 NOT_A_REQUEST = "Forespørselen må være et JSON-objekt med en GraphQL-forespørsel."
 BAD_OPERATION_NAME = "operationName må være en tekst eller null."
+NOT_JSON = "Forespørselen er ikke gyldig JSON."
 
 CODES = {
     400: "BAD_REQUEST",
@@ -145,6 +151,13 @@ def is_json_content(content_type: str | None) -> bool:
     return media == JSON and params.get("charset", "utf-8").lower() in ("utf-8", "utf8")
 
 
+class NotJSON(HTTPException):
+    """A POST body that is not JSON: 400 whatever the media type."""
+
+    def __init__(self) -> None:
+        super().__init__(400, NOT_JSON)
+
+
 class GraphQLOverHTTP(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -169,13 +182,16 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             response = await self.run(request)
         except HTTPException as exc:
             status = exc.status_code
-            if status == 400 and media_type == JSON:
+            not_json = isinstance(exc, NotJSON) and request.method == "POST"
+            if status == 400 and media_type == JSON and not not_json:
                 status = 200
             return self._refuse(request, status, exc.reason, media_type)
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
         failure = request.scope.get(REQUEST_ERROR)
         if media_type == GRAPHQL_RESPONSE and failure is not None:
             response.status_code = failure
+            if failure == 503:
+                response.headers["retry-after"] = RETRY_AFTER_SECONDS
         return response
 
     def _refuse(self, request: Request, status: int, message: str, media_type: str) -> Response:
@@ -200,9 +216,9 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         try:
             value = json.loads(data)
         except (RecursionError, ValueError) as exc:
-            # ValueError also covers bytes that are not UTF-8; too deep a nesting is no
-            # request we could serve either.
-            raise HTTPException(400, "Forespørselen er ikke gyldig JSON.") from exc
+            # ValueError also covers bytes that are not UTF-8 and an empty body; too deep a
+            # nesting is no request we could serve either.
+            raise NotJSON from exc
         if not isinstance(value, dict | list):
             raise HTTPException(400, NOT_A_REQUEST)
         return value
@@ -241,4 +257,15 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 (e.extensions or {}).get("code") == "INTERNAL_SERVER_ERROR" for e in result.errors
             )
             request.scope[REQUEST_ERROR] = 500 if internal else 400
+        elif _unavailable(result):
+            request.scope[REQUEST_ERROR] = 503
         return body
+
+
+def _unavailable(result: ExecutionResult) -> bool:
+    """Nothing could be answered, only because the database cannot be reached right now."""
+    return (
+        bool(result.errors)
+        and all((e.extensions or {}).get("code") == "SERVICE_UNAVAILABLE" for e in result.errors)
+        and all(value is None for value in (result.data or {}).values())
+    )

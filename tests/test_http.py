@@ -57,7 +57,7 @@ CASES: dict[str, Case] = {
     "9ABE no content type": Case({"query": TYPENAME}, JSON, 415, True, False, None),
     "unsupported content type": Case({"query": TYPENAME}, JSON, 415, True, False, "text/plain"),
     "other charset": Case({"query": TYPENAME}, JSON, 415, True, False, f"{JSON}; charset=latin-1"),
-    "7267 json: no body": Case(b"", JSON, 200, True, False),
+    "A5BF json: no body": Case(b"", JSON, 400, True, False),
     "7267 graphql-response: no body": Case(b"", GRAPHQL_RESPONSE, 400, True, False),
     "6610 graphql-response: no query": Case(
         {"notquery": TYPENAME}, GRAPHQL_RESPONSE, 400, True, False
@@ -136,7 +136,9 @@ CASES: dict[str, Case] = {
     "428F/1B7A map extensions": Case(
         {"query": TYPENAME, "extensions": {"some": "value"}}, GRAPHQL_RESPONSE, 200, False, True
     ),
-    "D477 json: JSON parse failure": Case(b'{ "not a JSON', JSON, 200, True, False),
+    # BCF8: a body that is not JSON never reached GraphQL, so 400 even under application/json.
+    "BCF8 json: JSON parse failure": Case(b'{ "not a JSON', JSON, 400, True, False),
+    "json: not UTF-8": Case(b'{"query": "\xff\xfe"}', JSON, 400, True, False),
     "F5AF json: invalid parameters": Case({"qeury": TYPENAME}, JSON, 200, True, False),
     "572B json: document parse failure": Case({"query": "{"}, JSON, 200, True, False),
     "FDE2 json: validation failure": Case({"query": UNKNOWN_FIELD}, JSON, 200, True, False),
