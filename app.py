@@ -17,7 +17,7 @@ from starlette.types import Scope
 
 from auth.tokens import TokenVerifier, bearer_token, token_verifier
 from edge.cache import Located, PatientCache, ResponseCache
-from edge.changes import ChangeWatcher
+from edge.changes import DEFAULT_STALE_FOR_SECONDS, ChangeWatcher
 from edge.graphql_over_http import GraphQLOverHTTP
 from edge.limits import BodySizeLimit, schema_for
 from edge.logs import RequestContext
@@ -43,6 +43,8 @@ class Services:
     clock: Clock = system_clock
     cache: ResponseCache = field(default_factory=ResponseCache)
     read_model_practices: int = DEFAULT_MAX_PRACTICES
+    # How long patients get the last known state while the database cannot be reached.
+    stale_for: float = DEFAULT_STALE_FOR_SECONDS
     read_model: ReadModel = field(init=False)
     watcher: ChangeWatcher | None = None
 
@@ -51,7 +53,7 @@ class Services:
 
     async def start(self) -> None:
         """Starts following changes made by other instances and processes."""
-        self.watcher = ChangeWatcher(self.db, self.cache, self.read_model)
+        self.watcher = ChangeWatcher(self.db, self.cache, self.read_model, stale_for=self.stale_for)
         await self.watcher.start()
 
     def forget(self, her_id: int) -> None:
@@ -65,7 +67,7 @@ class Services:
 
 
 async def open_services(settings: Settings, *, clock: Clock = system_clock) -> Services:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, timeout=settings.database_timeout_seconds)
     await db.upgrade()
     services = Services(
         db=db,
@@ -73,6 +75,7 @@ async def open_services(settings: Settings, *, clock: Clock = system_clock) -> S
         verifier=await token_verifier(db, settings),
         clock=clock,
         read_model_practices=settings.read_model_practices,
+        stale_for=settings.stale_for_seconds,
     )
     await services.start()
     return services

@@ -38,6 +38,10 @@ class Settings:
     read_model_practices: int = 20_000
     # `auto`: readable lines in development on a terminal, JSON lines everywhere else.
     log_format: str = "auto"
+    # While the database cannot be reached, patients get the last known state this long.
+    stale_for_seconds: int = 300
+    # Connecting to the database, and each statement, may take this long (PostgreSQL).
+    database_timeout_seconds: int = 5
 
     @property
     def production(self) -> bool:
@@ -145,5 +149,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_format=_log_format(environ.get("TILPASS_LOG_FORMAT", "")),
         read_model_practices=_positive(
             environ, "TILPASS_READ_MODEL_PRACTICES", defaults.read_model_practices
+        ),
+        stale_for_seconds=_positive(
+            environ, "TILPASS_STALE_FOR_SECONDS", defaults.stale_for_seconds
+        ),
+        database_timeout_seconds=_positive(
+            environ, "TILPASS_DATABASE_TIMEOUT_SECONDS", defaults.database_timeout_seconds
         ),
     )

@@ -3,21 +3,26 @@
 Polls the database's change counter (models.changes) and makes the response cache and
 the read model forget what other instances (or processes such as `tilpass
 import-registry`) changed. Polling rather than LISTEN/NOTIFY: it works the same on SQLite
-and PostgreSQL and needs no dedicated connection."""
+and PostgreSQL and needs no dedicated connection. While the database cannot be reached the
+watcher keeps what is known, for a bounded time (see ChangeWatcher)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from models import changes
 from models.database import Database
+from models.outage import is_unavailable
 
 log = logging.getLogger("tilpass.cache")
 
 POLL_SECONDS = 0.25
+# How long patients may be shown the last known state while the database cannot be reached.
+DEFAULT_STALE_FOR_SECONDS = 300.0
 
 
 class Forgets(Protocol):
@@ -31,11 +36,28 @@ class Forgets(Protocol):
 
 
 class ChangeWatcher:
-    """Polls the change counter and forgets what other instances (or processes) changed."""
+    """Polls the change counter and forgets what other instances (or processes) changed.
 
-    def __init__(self, db: Database, *stores: Forgets, interval: float = POLL_SECONDS) -> None:
+    When a poll fails (the database is restarting, say) nothing is forgotten: patients keep
+    getting the last known state from the cache and the read model, for at most `stale_for`
+    seconds; after that both are emptied and turned off, so that no one is shown a view older
+    than that. The first poll that succeeds catches up with the counter: whatever changed in
+    between (a write whose commit was in doubt included) is forgotten, and everything when the
+    counter went backwards (a database restored from a backup)."""
+
+    def __init__(
+        self,
+        db: Database,
+        *stores: Forgets,
+        interval: float = POLL_SECONDS,
+        stale_for: float = DEFAULT_STALE_FOR_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.db, self.stores, self.interval = db, stores, interval
+        self.stale_for, self.monotonic = stale_for, monotonic
         self.seen: int | None = None
+        # When polls began to fail (monotonic seconds); None while they succeed.
+        self.unreachable_since: float | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -51,7 +73,7 @@ class ChangeWatcher:
     async def poll(self) -> None:
         async with self.db.read() as session:
             value = await changes.current_change(session=session)
-            if self.seen is None:
+            if self.seen is None or value < self.seen:
                 for store in self.stores:
                     store.clear()
             elif value != self.seen:
@@ -60,17 +82,45 @@ class ChangeWatcher:
                     store.invalidate(her_ids)
         self.seen = value
 
+    async def tick(self) -> None:
+        """One poll, and what follows from its success or failure."""
+        try:
+            await self.poll()
+        except Exception as error:
+            self._failed(error)
+        else:
+            self._succeeded()
+
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            try:
-                await self.poll()
-            except Exception:
-                log.exception("change poll failed; patient cache off until it succeeds")
-                for store in self.stores:
-                    store.clear()
-                    store.enabled = False
-                self.seen = None
-            else:
-                for store in self.stores:
-                    store.enabled = True
+            await self.tick()
+
+    def _failed(self, error: Exception) -> None:
+        now = self.monotonic()
+        if self.unreachable_since is None:
+            self.unreachable_since = now
+            log.warning(
+                "change poll failed; patients get the last known state for up to %s s",
+                self.stale_for,
+                # An outage is expected to happen; anything else is a bug worth its traceback.
+                exc_info=None if is_unavailable(error) else error,
+            )
+        if now - self.unreachable_since >= self.stale_for and self.seen is not None:
+            log.error(
+                "no change poll for %s s; patient answers wait for the database", self.stale_for
+            )
+            for store in self.stores:
+                store.clear()
+                store.enabled = False
+            self.seen = None
+
+    def _succeeded(self) -> None:
+        if self.unreachable_since is not None:
+            log.info(
+                "change poll succeeds again after %.1f s",
+                self.monotonic() - self.unreachable_since,
+            )
+            self.unreachable_since = None
+        for store in self.stores:
+            store.enabled = True

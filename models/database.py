@@ -18,10 +18,14 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
+
+from models.outage import CommitOutcomeUnknown, is_unavailable
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Connecting to PostgreSQL, and each statement, may take this long before it counts as an outage.
+DEFAULT_TIMEOUT_SECONDS = 5.0
 # Serialises schema upgrades between processes on PostgreSQL (any constant will do).
 UPGRADE_LOCK_ID = 0x7117A55
 
@@ -31,10 +35,17 @@ class Database:
     the process and BEGIN IMMEDIATE, so a transaction never fails half-way with "database is
     locked"; on PostgreSQL row locks and conditional updates do that job."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+        self.url, self.timeout = url, timeout
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {}
+        if not self.is_sqlite:
+            # A database that went away must cost an error within seconds, never a hang: a
+            # pooled connection is pinged before use (a restart leaves the pool full of dead
+            # ones), connecting and each statement are bounded, so is the wait for the pool.
+            kwargs["pool_pre_ping"] = True
+            kwargs["pool_timeout"] = timeout
+            kwargs["connect_args"] = {"timeout": timeout, "command_timeout": timeout}
         if self.is_sqlite and not _in_memory(url):
             # A fresh machine may name a folder that is not there yet.
             Path(make_url(url).database or ".").parent.mkdir(parents=True, exist_ok=True)
@@ -76,7 +87,25 @@ class Database:
         await self._migrate("downgrade", revision)
 
     async def _migrate(self, action: str, revision: str) -> None:
-        async with self._write_lock, self.engine.connect() as connection:
+        engine = self.engine if self.is_sqlite else self._engine_for_migrations()
+        try:
+            await self._migrate_on(engine, action, revision)
+        finally:
+            if engine is not self.engine:
+                await engine.dispose()
+
+    def _engine_for_migrations(self) -> AsyncEngine:
+        """Without the statement timeout: a migration (or waiting for another process's) may
+        rightly take longer than any request should."""
+        return create_async_engine(
+            self.url,
+            hide_parameters=True,
+            poolclass=NullPool,
+            connect_args={"timeout": self.timeout},
+        )
+
+    async def _migrate_on(self, engine: AsyncEngine, action: str, revision: str) -> None:
+        async with self._write_lock, engine.connect() as connection:
             if self.is_sqlite:
                 connection = await connection.execution_options(tilpass_write=True)
             async with connection.begin():
@@ -97,10 +126,21 @@ async def _transaction(session: AsyncSession) -> AsyncIterator[None]:
     try:
         yield
     except BaseException:
-        await session.rollback()
+        try:
+            await session.rollback()
+        except Exception as failure:
+            # The connection is gone (the database will roll back on its own): what the
+            # caller must hear about is what broke the transaction, not the rollback.
+            if not is_unavailable(failure):
+                raise
         raise
     else:
-        await session.commit()
+        try:
+            await session.commit()
+        except Exception as error:
+            if is_unavailable(error):
+                raise CommitOutcomeUnknown() from error
+            raise
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

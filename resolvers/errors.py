@@ -42,3 +42,21 @@ class Forbidden(Refusal):
 
 class BadUserInput(Refusal):
     code = "BAD_USER_INPUT"
+
+
+UNAVAILABLE_MESSAGE = "Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt."
+COMMIT_UNKNOWN_MESSAGE = (
+    "Vi vet ikke om endringen ble lagret; last siden på nytt og sjekk før du prøver igjen."
+)
+
+
+class ServiceUnavailable(Refusal):
+    """The database cannot be reached right now: worth trying again shortly. With
+    `commit_unknown`, the connection broke while a change was being saved, so the client
+    must look before trying again (the change may be there)."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self, *, commit_unknown: bool = False) -> None:
+        super().__init__(COMMIT_UNKNOWN_MESSAGE if commit_unknown else UNAVAILABLE_MESSAGE)
+        self.commit_unknown = commit_unknown

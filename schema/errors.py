@@ -10,7 +10,8 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from resolvers.errors import Problem, Refusal
+from models.outage import CommitOutcomeUnknown, is_unavailable
+from resolvers.errors import Problem, Refusal, ServiceUnavailable
 from schema.enums import UserErrorCode
 
 log = logging.getLogger("tilpass")
@@ -58,7 +59,15 @@ def unexpected_message(reference: str) -> str:
 def present_error(error: GraphQLError) -> GraphQLError:
     """The error as the client may see it; idempotent, so a second pass changes nothing."""
     original = error.original_error
+    if not isinstance(original, Refusal) and is_unavailable(original):
+        log.warning(
+            "the database cannot be reached (%s) at %s", type(original).__name__, error.path
+        )
+        original = ServiceUnavailable(commit_unknown=isinstance(original, CommitOutcomeUnknown))
     if isinstance(original, Refusal):
+        extensions: dict[str, object] = {"code": original.code}
+        if isinstance(original, ServiceUnavailable) and original.commit_unknown:
+            extensions["commitUnknown"] = True
         return GraphQLError(
             original.message,
             nodes=error.nodes,
@@ -66,7 +75,7 @@ def present_error(error: GraphQLError) -> GraphQLError:
             positions=error.positions,
             path=error.path,
             original_error=original,
-            extensions={"code": original.code},
+            extensions=extensions,
         )
     if (
         original is None
