@@ -1,12 +1,28 @@
 // What a patient sees on Helsenorge, drawn from patientPanel: the GP panel ("Hva trenger
 // du?") and each service's page. The preview at /pasient/{herId} and the admin page's
 // "Vis hvor teksten plasseres på Helsenorge" both use it, so they cannot disagree.
+//
+// Every part is marked with the language it is really in (`lang`), so that screen readers
+// read it right: a section in the language the API answered in (PatientService.language),
+// the practice's text in its own (practiceTextLanguage, which may be bokmål by fallback),
+// forms and the preview's notes for the Helsenorge team in bokmål.
 
 import { h, richText } from "./dom.js";
 import { shortDate } from "./format.js";
+import { DEFAULT_LANGUAGE, langTag } from "./languages.js";
+import { patientWords } from "./patient-words.js";
 import { loadQuestionnaire, renderQuestionnaire } from "./questionnaire.js";
 
-const NOT_OFFERED = "Legekontoret tilbyr ikke denne tjenesten på Helsenorge.";
+const BOKMAL = langTag(DEFAULT_LANGUAGE);
+
+/** The words of a section in `language`, and how to mark a part written in `lang` inside it
+ * (null when it is the section's own language). */
+function sectionLanguage(language) {
+  const lang = langTag(language);
+  const words = patientWords(language ?? DEFAULT_LANGUAGE);
+  const mark = (other) => (other === lang ? null : other);
+  return { lang, words, wordsLang: mark(words.lang), bokmal: mark(BOKMAL) };
+}
 
 export function serviceAnchor(service) {
   return `tjeneste-${service.service.toLowerCase().replaceAll("_", "-")}`;
@@ -16,16 +32,18 @@ function heading(level, attributes, ...children) {
   return h(`h${Math.min(level, 6)}`, attributes, ...children);
 }
 
-/** The practice's own words, or (in the admin preview) where they would go. `until` is the
- * last day of a scheduled text, so patients know the notice is temporary. */
-function practiceInfo(title, text, level, placeholder, until = null) {
+/** The practice's own words in their language, or (in the admin preview) where they would go.
+ * `until` is the last day of a scheduled text, so patients know the notice is temporary. */
+function practiceInfo(section, title, { text, language, until }, level, placeholder) {
   if (!text && !placeholder) return null;
   return h(
     "div",
     { class: `hn-info${text ? "" : " hn-info-empty"}` },
-    heading(level, {}, title),
-    text ? h("p", { class: "hn-pre" }, text) : h("p", {}, placeholder),
-    text && until ? h("p", { class: "hn-until" }, `Gjelder til og med ${shortDate(until)}`) : null,
+    heading(level, { lang: section.wordsLang }, title),
+    text
+      ? h("p", { class: "hn-pre hn-practice-text", lang: langTag(language) }, text)
+      : h("p", { lang: section.bokmal }, placeholder),
+    text && until ? h("p", { class: "hn-until", lang: section.wordsLang }, `${section.words.until} ${shortDate(until)}`) : null,
   );
 }
 
@@ -34,27 +52,27 @@ function practiceInfo(title, text, level, placeholder, until = null) {
  * null), placeholder (shown where the practice has no text yet).
  */
 export function renderPanel(panel, { level = 2, link = (s) => `#${serviceAnchor(s)}`, placeholder = null } = {}) {
+  // The panel's catalogue strings are the services'; they share one language.
+  const section = sectionLanguage(panel.services[0]?.language);
+  const { words, wordsLang } = section;
+  const text = { text: panel.panelText, language: panel.panelTextLanguage, until: panel.panelTextUntil };
   return h(
     "section",
-    { class: "hn-panel", "aria-label": "Fastlegepanelet" },
-    heading(level, {}, "Fastlegetjenester"),
+    { class: "hn-panel", lang: section.lang, "aria-label": words.panelLabel },
+    heading(level, { lang: wordsLang }, words.panelHeading),
     h("p", { class: "hn-practice" }, panel.practice.name),
-    practiceInfo("Informasjon fra legekontor", panel.panelText, level + 1, placeholder, panel.panelTextUntil),
-    heading(level + 1, {}, "Hva trenger du?"),
-    h(
-      "p",
-      {},
-      "For akutt helsehjelp, ring 113. Hvis det haster, ring legekontoret eller legevakt på 116 117.",
-    ),
+    practiceInfo(section, words.panelInfo, text, level + 1, placeholder),
+    heading(level + 1, { lang: wordsLang }, words.needs),
+    h("p", { lang: wordsLang }, words.emergency),
     h(
       "ul",
       { class: "hn-services" },
-      panel.services.map((service) => h("li", {}, serviceEntry(service, link(service)))),
+      panel.services.map((service) => h("li", {}, serviceEntry(section, service, link(service)))),
     ),
   );
 }
 
-function serviceEntry(service, href) {
+function serviceEntry(section, service, href) {
   const text = [h("span", { class: "hn-service-title" }, service.title), h("span", { class: "hn-lead" }, service.lead)];
   if (service.available) {
     return href ? h("a", { class: "hn-service", href }, text) : h("div", { class: "hn-service" }, text);
@@ -63,8 +81,14 @@ function serviceEntry(service, href) {
     "div",
     { class: "hn-service hn-unavailable" },
     text,
-    h("span", { class: "hn-absence" }, service.absence?.message ?? NOT_OFFERED),
+    absenceNotice(section, service, "span", "hn-absence"),
   );
+}
+
+/** Why the service is off: the API's sentence in the section's language, or ours. */
+function absenceNotice(section, service, tag, className) {
+  if (service.absence?.message) return h(tag, { class: className }, service.absence.message);
+  return h(tag, { class: className, lang: section.wordsLang }, section.words.notOffered);
 }
 
 /**
@@ -73,35 +97,46 @@ function serviceEntry(service, href) {
  */
 export function renderServicePage(service, { level = 2, placeholder = null } = {}) {
   const headingId = `${serviceAnchor(service)}-heading`;
+  const section = sectionLanguage(service.language);
+  const text = { text: service.practiceText, language: service.practiceTextLanguage, until: service.practiceTextUntil };
   return h(
     "section",
-    { class: "hn-page", id: serviceAnchor(service), "aria-labelledby": headingId },
+    { class: "hn-page", lang: section.lang, id: serviceAnchor(service), "aria-labelledby": headingId },
     heading(level, { id: headingId }, service.title),
-    service.available ? null : h("p", { class: "hn-notice" }, service.absence?.message ?? NOT_OFFERED),
+    service.available ? null : absenceNotice(section, service, "p", "hn-notice"),
     service.standardText ? richText(service.standardText, "hn-standard") : null,
-    practiceInfo("Informasjon fra fastlegekontoret", service.practiceText, level + 1, placeholder, service.practiceTextUntil),
-    service.offered ? firstStep(service, level + 1) : null,
+    practiceInfo(section, section.words.serviceInfo, text, level + 1, placeholder),
+    service.offered ? firstStep(section, service, level + 1) : null,
   );
 }
 
-function firstStep(service, level) {
+// The entry points' titles are in the section's language; forms, and what the preview says
+// about them to the Helsenorge team, are in bokmål.
+function firstStep(section, service, level) {
+  const nb = section.bokmal;
   const choices =
     service.entryPoints.length > 1
       ? h(
           "div",
           { class: "hn-entry-points" },
-          heading(level, {}, "Valg for pasienten"),
+          heading(level, { lang: nb }, "Valg for pasienten"),
           h(
             "ul",
             {},
             service.entryPoints.map((entry) =>
-              h("li", {}, `${entry.title}: `, entry.form ? `skjema «${entry.form.title}»` : "uten skjema"),
+              h(
+                "li",
+                {},
+                h("span", {}, entry.title),
+                ": ",
+                h("span", { lang: nb }, entry.form ? `skjema «${entry.form.title}»` : "uten skjema"),
+              ),
             ),
           ),
         )
       : null;
   if (!service.form) {
-    return [h("p", { class: "hn-straight" }, "Uten skjema: pasienten kommer rett til tjenesten."), choices];
+    return [h("p", { class: "hn-straight", lang: nb }, "Uten skjema: pasienten kommer rett til tjenesten."), choices];
   }
   const items = h("div", { class: "hn-form-items" }, h("p", {}, "Laster skjemaet …"));
   loadQuestionnaire(service.form.questionnaireRef).then(
@@ -111,7 +146,7 @@ function firstStep(service, level) {
   return [
     h(
       "div",
-      { class: "hn-form" },
+      { class: "hn-form", lang: nb },
       heading(level, {}, service.form.title),
       h(
         "p",

@@ -6,7 +6,7 @@ fragment PracticeFields on Practice {
   name
   version
   practitioners { hprNumber name }
-  texts { slot title standardText text maxLength offered }
+  texts { slot title standardText text maxLength offered translations { language text } }
   tools {
     entryPoint
     title
@@ -64,19 +64,22 @@ mutation DeleteScheduledText($input: DeleteScheduledTextInput!) {
 ${PRACTICE_FIELDS}`;
 
 export const PATIENT_PANEL = `
-query PatientPanel($herId: Int!, $hpr: Int, $on: Date) {
-  patientPanel(herId: $herId, practitionerHpr: $hpr, on: $on) {
+query PatientPanel($herId: Int!, $hpr: Int, $on: Date, $language: Language) {
+  patientPanel(herId: $herId, practitionerHpr: $hpr, on: $on, language: $language) {
     practice { herId name }
     panelText
+    panelTextLanguage
     panelTextUntil
     services {
       service
+      language
       title
       lead
       offered
       available
       standardText
       practiceText
+      practiceTextLanguage
       practiceTextUntil
       form { id title displayName questionnaireRef }
       entryPoints { entryPoint title form { id title } }

@@ -7,15 +7,8 @@ import { confirmAction } from "./dialog.js";
 import { updateCounter } from "./counter.js";
 import { h, replace, srOnly } from "./dom.js";
 import { normalisedText, shortDate, todayInOslo } from "./format.js";
+import { DEFAULT_LANGUAGE, LANGUAGES, langTag, languageOf } from "./languages.js";
 import { ADD_SCHEDULED_TEXT, DELETE_SCHEDULED_TEXT } from "./queries.js";
-
-// Language is always NB when added here; one added in another language through the API is
-// still listed, and marked, so that it does not look like an overlap.
-const OTHER_LANGUAGES = {
-  NN: { name: "nynorsk", lang: "nn" },
-  SE: { name: "nordsamisk", lang: "se" },
-  EN: { name: "engelsk", lang: "en" },
-};
 
 const OSLO_DAY = new Intl.DateTimeFormat("nb-NO", {
   timeZone: "Europe/Oslo",
@@ -39,6 +32,7 @@ export function createScheduledTexts(ctx, text) {
     count: `${id}-count`,
     from: `${id}-from`,
     to: `${id}-to`,
+    language: `${id}-language`,
   };
   let busy = false;
 
@@ -52,6 +46,17 @@ export function createScheduledTexts(ctx, text) {
     oninput: () => updateCounter(counter, textarea.value, text.maxLength),
   });
   const counter = h("p", { id: ids.count, class: "counter" });
+  // Bokmål unless chosen; two texts of the same box overlap only in the same language.
+  const language = h(
+    "select",
+    {
+      id: ids.language,
+      onchange: () => textarea.setAttribute("lang", langTag(language.value)),
+    },
+    LANGUAGES.map((each) =>
+      h("option", { value: each.code, lang: each.code === DEFAULT_LANGUAGE ? null : each.lang }, each.name),
+    ),
+  );
   const from = h("input", { id: ids.from, type: "date", "aria-describedby": `${ids.from}-error` });
   const to = h("input", { id: ids.to, type: "date", "aria-describedby": `${ids.to}-error` });
   const controls = { text: textarea, from, to };
@@ -81,6 +86,7 @@ export function createScheduledTexts(ctx, text) {
       { class: "hint" },
       "Vises for pasientene i stedet for tilleggsinformasjonen fra og med første til og med siste dag, og forsvinner av seg selv etterpå.",
     ),
+    h("div", { class: "field" }, h("label", { for: ids.language }, "Språk"), language),
     h("label", { for: ids.text }, "Tekst som skal vises i perioden"),
     textarea,
     h("div", { class: "below-box" }, errors.text, counter),
@@ -106,7 +112,7 @@ export function createScheduledTexts(ctx, text) {
   }
 
   function item(scheduled, names) {
-    const other = OTHER_LANGUAGES[scheduled.language];
+    const other = scheduled.language === DEFAULT_LANGUAGE ? null : languageOf(scheduled.language);
     const today = todayInOslo();
     const now = scheduled.from <= today && today <= scheduled.to;
     const who = names.get(scheduled.createdByHpr) ?? `HPR ${scheduled.createdByHpr}`;
@@ -114,7 +120,7 @@ export function createScheduledTexts(ctx, text) {
     return h(
       "li",
       { class: "scheduled-item" },
-      h("p", { class: "scheduled-head" }, h("span", { class: "scheduled-label" }, "Planlagt tekst"), " ", period(scheduled), other ? ` (${other.name})` : ""),
+      h("p", { class: "scheduled-head" }, h("span", { class: "scheduled-label" }, "Planlagt tekst"), " ", period(scheduled), other ? ` (${other.inNorwegian})` : ""),
       h("p", { class: "scheduled-text", lang: other?.lang }, scheduled.text),
       h(
         "p",
@@ -206,6 +212,7 @@ export function createScheduledTexts(ctx, text) {
     const input = {
       herId: ctx.herId,
       slot: text.slot,
+      language: language.value,
       text: textarea.value,
       from: from.value,
       to: to.value,
@@ -230,6 +237,8 @@ export function createScheduledTexts(ctx, text) {
     textarea.value = "";
     from.value = "";
     to.value = "";
+    language.value = DEFAULT_LANGUAGE;
+    textarea.setAttribute("lang", langTag(DEFAULT_LANGUAGE));
     updateCounter(counter, "", text.maxLength);
     toggleForm(false);
     openButton.focus();

@@ -1,21 +1,26 @@
 // "Info til pasient": per text slot the standard text, the practice's addition with a live
 // counter, and beside it (on request) the patient's view with the unsaved text. "LAGRE" saves
 // every box in one saveTexts, all or nothing; "AVBRYT" puts back what is saved. Under each box
-// its scheduled texts (scheduled-texts.js), which are saved on their own.
+// its scheduled texts (scheduled-texts.js), which are saved on their own. Each box holds the
+// bokmål addition and, one click away, the same in the other languages (translations.js).
 
 import { updateCounter } from "./counter.js";
 import { h, replace, richText, srOnly } from "./dom.js";
 import { normalisedText } from "./format.js";
+import { DEFAULT_LANGUAGE } from "./languages.js";
 import { renderPanel, renderServicePage } from "./patient-view.js";
 import { SAVE_TEXTS } from "./queries.js";
 import { createScheduledTexts } from "./scheduled-texts.js";
+import { createTranslations } from "./translations.js";
 
 const PANEL_SLOT = "FASTLEGEPANEL";
 const PLACEHOLDER = "Her vises tilleggsinformasjonen fra legekontoret når du skriver den.";
 
 export function createTextsTab(ctx) {
-  const boxes = new Map(); // slot → { text, textarea, counter, error, toggle, scheduled }
-  let saved = new Map(); // slot → the saved addition ("" for none)
+  // slot → { text, fields, toggle, scheduled }; fields: language code → { textarea, counter,
+  // error, show }, bokmål first.
+  const boxes = new Map();
+  let saved = new Map(); // "SLOT/NB" → the saved addition ("" for none)
   let previewSlot = null;
   let saving = false;
 
@@ -69,6 +74,7 @@ export function createTextsTab(ctx) {
       update(text.slot);
       if (previewSlot === text.slot) renderPreview();
     });
+    const translations = createTranslations(text);
     const toggle = h(
       "button",
       {
@@ -82,7 +88,9 @@ export function createTextsTab(ctx) {
       srOnly(` (${text.title})`),
     );
     const scheduled = createScheduledTexts(ctx, text);
-    boxes.set(text.slot, { text, textarea, counter, error, toggle, scheduled });
+    const fields = new Map([[DEFAULT_LANGUAGE, { code: DEFAULT_LANGUAGE, textarea, counter, error, show() {} }]]);
+    for (const [code, field] of translations.fields) fields.set(code, field);
+    boxes.set(text.slot, { text, fields, toggle, scheduled });
     const offered =
       text.slot === PANEL_SLOT
         ? null
@@ -96,45 +104,64 @@ export function createTextsTab(ctx) {
       offered,
       h("p", { class: "label" }, "Standardtekst som vises på Helsenorge (ikke redigerbar)"),
       text.standardText ? richText(text.standardText, "standard-text") : h("div", { class: "standard-text" }, "Ingen"),
-      h("label", { for: `${id}-text` }, "Tilleggsinformasjon fra legekontor"),
+      h("label", { for: `${id}-text` }, "Tilleggsinformasjon fra legekontor", h("span", { class: "label-note" }, " (bokmål)")),
       textarea,
       h("div", { class: "below-box" }, error, counter),
+      translations.element,
       toggle,
       scheduled.element,
     );
   }
 
   function update(slot) {
-    const { text, textarea, counter } = boxes.get(slot);
-    updateCounter(counter, textarea.value, text.maxLength);
+    const { text, fields } = boxes.get(slot);
+    for (const { textarea, counter } of fields.values()) updateCounter(counter, textarea.value, text.maxLength);
   }
 
+  /** Every text box of every slot, as { slot, code, field }. */
+  function allFields() {
+    return [...boxes].flatMap(([slot, box]) => [...box.fields].map(([code, field]) => ({ slot, code, field })));
+  }
+
+  /** The saved additions by "SLOT/LANGUAGE", bokmål from `text`, the others from `translations`. */
+  function savedTexts(practice) {
+    return new Map(
+      practice.texts.flatMap((t) => [
+        [`${t.slot}/${DEFAULT_LANGUAGE}`, t.text ?? ""],
+        ...t.translations.map((other) => [`${t.slot}/${other.language}`, other.text ?? ""]),
+      ]),
+    );
+  }
+
+  /** The bokmål drafts: the patient view beside the boxes is the bokmål one. */
   function drafts() {
-    return new Map([...boxes].map(([slot, box]) => [slot, normalisedText(box.textarea.value) || null]));
+    return new Map(
+      [...boxes].map(([slot, box]) => [slot, normalisedText(box.fields.get(DEFAULT_LANGUAGE).textarea.value) || null]),
+    );
   }
 
   function isDirty() {
-    return [...boxes].some(([slot, box]) => box.textarea.value !== saved.get(slot));
+    return allFields().some(({ slot, code, field }) => field.textarea.value !== (saved.get(`${slot}/${code}`) ?? ""));
   }
 
   function clearErrors() {
     alert.hidden = true;
     alert.replaceChildren();
-    for (const { textarea, error } of boxes.values()) {
-      error.textContent = "";
-      textarea.removeAttribute("aria-invalid");
+    for (const { field } of allFields()) {
+      field.error.textContent = "";
+      field.textarea.removeAttribute("aria-invalid");
     }
   }
 
   function load(practice) {
-    saved = new Map(practice.texts.map((t) => [t.slot, t.text ?? ""]));
+    saved = savedTexts(practice);
     boxes.clear();
     replace(slotsContainer, practice.texts.map(slotSection));
-    for (const slot of boxes.keys()) update(slot);
+    showPreview(null);
+    restore();
     showScheduled(practice);
     clearErrors();
     status.textContent = "";
-    showPreview(null);
   }
 
   function refresh(practice) {
@@ -148,11 +175,13 @@ export function createTextsTab(ctx) {
     for (const box of boxes.values()) box.scheduled.render(practice);
   }
 
+  /** Back to what is saved; a language that holds text is shown open. */
   function restore() {
-    for (const [slot, box] of boxes) {
-      box.textarea.value = saved.get(slot);
-      update(slot);
+    for (const { slot, code, field } of allFields()) {
+      field.textarea.value = saved.get(`${slot}/${code}`) ?? "";
+      if (field.textarea.value) field.show(true);
     }
+    for (const slot of boxes.keys()) update(slot);
     if (previewSlot) renderPreview();
   }
 
@@ -169,22 +198,26 @@ export function createTextsTab(ctx) {
     saving = true;
     clearErrors();
     status.textContent = "Lagrer …";
-    const slots = [...boxes.keys()];
+    // Every box in every language: the server keeps what has not changed as it is, and an
+    // emptied one is no addition. Errors name an input by its index in this list.
+    const entries = allFields();
     const input = {
       herId: ctx.herId,
       expectedVersion: ctx.version,
-      texts: slots.map((slot) => ({ slot, text: boxes.get(slot).textarea.value })),
+      texts: entries.map(({ slot, code, field }) =>
+        code === DEFAULT_LANGUAGE ? { slot, text: field.textarea.value } : { slot, language: code, text: field.textarea.value },
+      ),
     };
     try {
       const payload = (await ctx.api(SAVE_TEXTS, { input })).saveTexts;
       if (payload.userErrors.length) {
         status.textContent = "";
-        showErrors(payload.userErrors, slots);
+        showErrors(payload.userErrors, entries);
         return;
       }
       ctx.version = payload.practice.version;
       ctx.preview = null;
-      saved = new Map(payload.practice.texts.map((t) => [t.slot, t.text ?? ""]));
+      saved = savedTexts(payload.practice);
       restore();
       status.textContent = "Endringene er lagret og vises for pasientene.";
     } catch (error) {
@@ -200,12 +233,12 @@ export function createTextsTab(ctx) {
     alert.hidden = false;
   }
 
-  function showErrors(errors, slots) {
+  function showErrors(errors, entries) {
     const general = [];
     let first = null;
     for (const error of errors) {
-      const [name, index] = error.field;
-      const box = name === "texts" ? boxes.get(slots[Number(index)]) : null;
+      const [name, index] = error.field ?? [];
+      const box = name === "texts" ? entries[Number(index)]?.field : null;
       if (error.code === "STALE_VERSION") {
         general.push(
           h("p", {}, error.message),
@@ -218,6 +251,7 @@ export function createTextsTab(ctx) {
           h("button", { type: "button", class: "button", onclick: () => ctx.reload() }, "Last inn på nytt"),
         );
       } else if (box) {
+        box.show(true);
         box.error.textContent = error.message;
         box.textarea.setAttribute("aria-invalid", "true");
         first ??= box.textarea;
@@ -251,12 +285,12 @@ export function createTextsTab(ctx) {
     const typed = drafts();
     const options = { level: 3, placeholder: PLACEHOLDER };
     if (slot === PANEL_SLOT) {
-      const shown = { ...panel, panelText: typed.get(slot), panelTextUntil: null };
+      const shown = { ...panel, panelText: typed.get(slot), panelTextLanguage: DEFAULT_LANGUAGE, panelTextUntil: null };
       replace(previewBody, h("div", { class: "hn-screen" }, renderPanel(shown, { ...options, link: () => null })));
       return;
     }
     const service = panel.services.find((s) => s.service === slot);
-    const shown = { ...service, practiceText: typed.get(slot), practiceTextUntil: null };
+    const shown = { ...service, practiceText: typed.get(slot), practiceTextLanguage: DEFAULT_LANGUAGE, practiceTextUntil: null };
     replace(previewBody, h("div", { class: "hn-screen" }, renderServicePage(shown, options)));
   }
 
