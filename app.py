@@ -4,6 +4,7 @@ body limit), in the order listed in `create_app`."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ from resolvers.read_model import DEFAULT_MAX_PRACTICES, ReadModel
 from schema.context import Context
 from settings import Settings, load_settings
 from web.routes import web_routes
+
+# Objects allocated (less those freed) before the youngest generation is collected.
+YOUNG_OBJECTS = 10_000
 
 
 @dataclass
@@ -102,6 +106,15 @@ class TilpassGraphQL(GraphQLOverHTTP):
         )
 
 
+def settle_heap() -> None:
+    """What exists once the app has started (modules, schema, catalogue) lives as long as the
+    process. Frozen, the collector's full passes stop walking it: they took pauses of tens of
+    milliseconds, the p99 of patient reads. A larger first generation collects less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+
+
 async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
@@ -119,6 +132,7 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
             yield
             return
         app.state.services = await open_services(settings)
+        settle_heap()
         try:
             yield
         finally:

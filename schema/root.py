@@ -4,13 +4,14 @@ from collections.abc import Callable, Sequence
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.types import ExecutionContext
 
 from schema import absences, audit, patient, practices, texts
 from schema import forms as form_schema
 from schema.errors import ErrorCodes
 from schema.scalars import SCALAR_OVERRIDES
+from schema.validation import ValidationByText
 
 Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 
@@ -112,7 +113,7 @@ def build_schema(extensions: Sequence[Extension] = ()) -> strawberry.Schema:
             ErrorCodes,
             *extensions,
             lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            ValidationByText,
         ],
     )
 

@@ -311,6 +311,16 @@ async def test_introspection_works_in_development(api):
     assert body["data"]["__schema"]["queryType"] == {"name": "Query"}
 
 
+async def test_validation_of_one_text_is_kept_per_set_of_rules(production, api):
+    # Given the document validated (and its outcome kept) in development
+    assert "errors" not in await api.post(INTROSPECTION)
+    # When production, whose rules refuse it, gets the same text, it is refused
+    refused = await production.client.post("/graphql", json={"query": INTROSPECTION})
+    assert "introspection" in refused.json()["errors"][0]["message"].lower()
+    # Then development's answer has not changed either
+    assert "errors" not in await api.post(INTROSPECTION)
+
+
 @pytest.mark.parametrize("miss", list(NEAR_MISSES))
 async def test_no_suggestions_in_production(production, api, miss):
     document = NEAR_MISSES[miss]
