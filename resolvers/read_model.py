@@ -3,9 +3,13 @@ patient read needs no database round trip once a practice has been read.
 
 A practice is loaded on its first read (two statements) and forgotten when it changes: at
 once on the instance that took the change, within the change watcher's poll on every other
-instance (edge/cache.py), including changes by `tilpass import-registry`. Snapshots hold no
+instance (edge/changes.py), including changes by `tilpass import-registry`. Snapshots hold no
 date: scheduled texts and absences carry theirs, so midnight needs no reload. The least
-recently read practices go first when more than `max_practices` are held."""
+recently read practices go first when more than `max_practices` are held.
+
+While the database cannot be reached, what is held keeps being served, and a practice whose
+snapshot was just invalidated is served as it was before (the last known state), until the
+change watcher gives up on the database (its `stale_for`) and clears everything."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from collections.abc import Iterable
 
 from models import patient
 from models.database import Database
+from models.outage import is_unavailable
 from models.patient import PracticeSnapshot
 
 DEFAULT_MAX_PRACTICES = 20_000
@@ -27,6 +32,9 @@ class ReadModel:
         # Moves on at every invalidation: a snapshot read across one is not kept.
         self.epoch = 0
         self._snapshots: OrderedDict[int, PracticeSnapshot] = OrderedDict()
+        # Practices' snapshots from before their last invalidation: what patients get when
+        # loading anew fails because the database cannot be reached (the last known state).
+        self._fallback: OrderedDict[int, PracticeSnapshot] = OrderedDict()
         # One load per practice at a time: at midnight every reader of a practice would
         # otherwise read it at once.
         self._loading: dict[int, asyncio.Task[PracticeSnapshot | None]] = {}
@@ -52,8 +60,15 @@ class ReadModel:
 
     async def _load(self, her_id: int) -> PracticeSnapshot | None:
         epoch = self.epoch
-        async with self.db.read() as session:
-            loaded = await patient.snapshot_of(session=session, her_id=her_id)
+        try:
+            async with self.db.read() as session:
+                loaded = await patient.snapshot_of(session=session, her_id=her_id)
+        except Exception as error:
+            fallback = self._fallback.get(her_id) if self.enabled else None
+            if fallback is None or not is_unavailable(error):
+                raise
+            return fallback
+        self._fallback.pop(her_id, None)
         # Unknown practices are not kept: a registry import may add them without a stamp.
         if loaded is not None and self.enabled and epoch == self.epoch:
             self._snapshots[her_id] = loaded
@@ -64,11 +79,17 @@ class ReadModel:
     def invalidate(self, her_ids: Iterable[int]) -> None:
         self.epoch += 1
         for her_id in her_ids:
-            self._snapshots.pop(her_id, None)
+            old = self._snapshots.pop(her_id, None)
+            if old is not None:
+                self._fallback[her_id] = old
+                self._fallback.move_to_end(her_id)
+                while len(self._fallback) > self.max_practices:
+                    self._fallback.popitem(last=False)
             # A reader from now on must see the change: it starts a load of its own.
             self._loading.pop(her_id, None)
 
     def clear(self) -> None:
         self.epoch += 1
         self._snapshots.clear()
+        self._fallback.clear()
         self._loading.clear()
