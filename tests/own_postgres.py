@@ -10,7 +10,11 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from tests.servers import free_port
 
@@ -98,3 +102,17 @@ class OwnCluster:
         if self.running:
             self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextmanager
+def running_cluster() -> Iterator[OwnCluster]:
+    """A started cluster of our own, removed afterwards; skips the test where none can be made."""
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no PostgreSQL cluster of our own: {reason}")
+    own = OwnCluster().init()
+    try:
+        own.start()
+        yield own
+    finally:
+        own.remove()

@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -21,25 +20,15 @@ from typing import Any
 import httpx
 import pytest
 
-from app import Services, create_app
-from auth.tokens import development_tokens
-from models.catalog import load_catalog
-from models.database import Database
-from settings import Settings
 from tests.conftest import (
-    ASTRID,
     FJORDBYEN,
     STORGATA,
     TODAY,
-    Clock,
     error_codes,
-    import_text,
-    registry_text,
     text_input,
 )
-from tests.own_postgres import OwnCluster, unavailable_reason
-
-GRAPHQL_RESPONSE = "application/graphql-response+json"
+from tests.outage_app import Instance, instance
+from tests.own_postgres import OwnCluster, running_cluster
 
 SAVE = """
 mutation Save($input: SaveTextsInput!) {
@@ -84,23 +73,6 @@ BACK_WITHIN_SECONDS = 2.0
 
 
 @dataclass
-class Instance:
-    services: Services
-    client: httpx.AsyncClient
-    token: str
-
-    async def post(
-        self, document: str, variables: dict[str, Any], *, admin: bool = False
-    ) -> httpx.Response:
-        headers = {"Accept": GRAPHQL_RESPONSE}
-        if admin:
-            headers["Authorization"] = f"Bearer {self.token}"
-        return await self.client.post(
-            "/graphql", json={"query": document, "variables": variables}, headers=headers
-        )
-
-
-@dataclass
 class Report:
     """What the GP, the patients and the load balancer saw, by phase (before, down, back)."""
 
@@ -116,26 +88,6 @@ class Report:
 
     def count(self, phase: str) -> int:
         return sum(1 for p, *_ in self.acknowledged if p == phase)
-
-
-@asynccontextmanager
-async def instance(url: str) -> AsyncIterator[Instance]:
-    """The app on `url` with the test registry, as `tilpass serve` would run it."""
-    db = Database(url, timeout=2.0)
-    await db.upgrade()
-    await import_text(db, registry_text())
-    tokens = await development_tokens(db, Settings(database_url=url))
-    services = Services(db=db, catalog=load_catalog(), verifier=tokens, clock=Clock())
-    await services.start()
-    app = create_app(services, settings=Settings(database_url=url))
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver", timeout=30
-        ) as client:
-            yield Instance(services, client, tokens.issue(ASTRID))
-    finally:
-        await services.stop()
-        await db.dispose()
 
 
 async def until(condition: Callable[[], bool], what: str) -> None:
@@ -273,15 +225,8 @@ async def check(app: Instance, report: Report) -> None:
 
 @pytest.fixture
 def cluster() -> Iterator[OwnCluster]:
-    reason = unavailable_reason()
-    if reason is not None:
-        pytest.skip(f"no PostgreSQL cluster of our own: {reason}")
-    own = OwnCluster().init()
-    own.start()
-    try:
+    with running_cluster() as own:
         yield own
-    finally:
-        own.remove()
 
 
 async def test_postgresql_restart_under_load(cluster: OwnCluster):
