@@ -10,6 +10,8 @@ export class ApiError extends Error {
 const MESSAGES = {
   UNAUTHENTICATED: "Du er ikke logget inn, eller innloggingen er utløpt. Logg inn på nytt.",
   FORBIDDEN: "Du har ikke tilgang til dette legekontoret.",
+  // The database cannot be reached: what the GP typed stays in the form, to be sent again.
+  SERVICE_UNAVAILABLE: "Tjenesten er midlertidig utilgjengelig – prøv igjen om litt.",
 };
 
 export async function graphql(query, variables = {}, token = null) {
@@ -33,7 +35,9 @@ export async function graphql(query, variables = {}, token = null) {
   }
   if (body.errors?.length) {
     const code = body.errors[0].extensions?.code ?? "ERROR";
-    throw new ApiError(MESSAGES[code] ?? body.errors[0].message, code);
+    // A change cut off while it was saved keeps the service's words: the GP must look first.
+    const known = body.errors[0].extensions?.commitUnknown ? null : MESSAGES[code];
+    throw new ApiError(known ?? body.errors[0].message, code);
   }
   return body.data;
 }
