@@ -3,7 +3,7 @@ once, elsewhere within a second), and bounded."""
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import time, timedelta
 
 import httpx
 
@@ -152,3 +152,30 @@ async def test_concurrent_first_reads_of_a_practice_load_it_once(api, db):
         views = await asyncio.gather(*(panel(api) for _ in range(20)))
     assert all(view["practice"]["name"] for view in views)
     assert len(statements) <= 2
+
+
+ADD_SCHEDULED = """
+mutation Add($input: AddScheduledTextInput!) { addScheduledText(input: $input) { userErrors { code } } }
+"""
+TODAYS_PANEL = (
+    "query Panel($herId: Int!) { patientPanel(herId: $herId) { panelText panelTextUntil } }"
+)
+
+
+async def test_a_scheduled_text_starts_at_midnight_without_a_write_or_a_statement(api, db, clock):
+    # Given a holiday notice from tomorrow, and the practice read (and held) today
+    tomorrow = TODAY + timedelta(days=1)
+    notice = {"herId": STORGATA, "slot": "FASTLEGEPANEL", "text": "Vi har ferie."}
+    period = {"from": tomorrow.isoformat(), "to": (tomorrow + timedelta(days=2)).isoformat()}
+    added = await api.data(ADD_SCHEDULED, {"input": {**notice, **period}}, hpr=ASTRID)
+    assert added["addScheduledText"]["userErrors"] == []
+    today = (await api.data(TODAYS_PANEL, {"herId": STORGATA}))["patientPanel"]
+    assert today["panelText"] != "Vi har ferie."
+    await api.services.stop()  # the change watcher's polls are not the read's statements
+    # When the clock passes midnight in Oslo
+    clock.set(tomorrow, time(0, 0, 1))
+    with recording_statements(db) as statements:
+        after = (await api.data(TODAYS_PANEL, {"herId": STORGATA}))["patientPanel"]
+    # Then patients see the notice, from what is held
+    assert after == {"panelText": "Vi har ferie.", "panelTextUntil": period["to"]}
+    assert statements == []
