@@ -19,6 +19,7 @@ from starlette.types import Scope
 from auth.tokens import TokenVerifier, bearer_token, token_verifier
 from edge.cache import Located, PatientCache, ResponseCache
 from edge.changes import DEFAULT_STALE_FOR_SECONDS, ChangeWatcher
+from edge.documents import PersistedDocuments, read_manifest
 from edge.graphql_over_http import GraphQLOverHTTP
 from edge.limits import BodySizeLimit, schema_for
 from edge.logs import RequestContext
@@ -31,6 +32,7 @@ from resolvers.dates import Clock, system_clock
 from resolvers.read_model import DEFAULT_MAX_PRACTICES, ReadModel
 from schema.context import Context
 from settings import Settings, load_settings
+from web.documents import page_operations
 from web.routes import web_routes
 
 # Objects allocated (less those freed) before the youngest generation is collected.
@@ -115,6 +117,14 @@ def settle_heap() -> None:
     gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
 
 
+def persisted_documents(settings: Settings) -> PersistedDocuments:
+    """The pages' documents and those of the manifests TILPASS_PERSISTED_DOCUMENTS names."""
+    operations = list(page_operations())
+    for path in settings.persisted_documents:
+        operations.extend(read_manifest(path))
+    return PersistedDocuments(operations, required=settings.documents_required)
+
+
 async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
@@ -149,7 +159,12 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
         services: Services = scope["app"].state.services
         return Located(cache=services.cache, clock=services.clock, on_hit=count_hit)
 
-    graphql = TilpassGraphQL(schema, graphql_ide=None if settings.production else "graphiql")
+    graphql = TilpassGraphQL(
+        schema,
+        graphql_ide=None if settings.production else "graphiql",
+        documents=persisted_documents(settings),
+        graphiql_free_form=not settings.production,
+    )
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -1,9 +1,11 @@
-"""The `tilpass` command: serve, import-registry, seed-demo, token, export-schema."""
+"""The `tilpass` command: serve, import-registry, seed-demo, token, export-schema,
+export-documents."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from auth.tokens import development_tokens
+from edge.documents import read_manifest
 from edge.logs import configure_logging
 from models.catalog import load_catalog
 from models.database import Database
@@ -39,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--hpr", type=int, required=True, help="HPR-nummer")
 
     commands.add_parser("export-schema", help="skriv GraphQL-skjemaet (SDL) til standard ut")
+    commands.add_parser(
+        "export-documents",
+        help="skriv manifestet over sidenes GraphQL-dokumenter (persisted queries) til standard ut",
+    )
 
     args = parser.parse_args(argv)
     settings = load_settings()
@@ -61,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
 
             sys.stdout.write(export_sdl())
             return 0
+        case "export-documents":
+            from web.documents import page_manifest
+
+            sys.stdout.write(json.dumps(page_manifest(), ensure_ascii=False, indent=2) + "\n")
+            return 0
     return 2
 
 
@@ -69,6 +81,8 @@ def _serve(settings: Settings, host: str, port: int) -> int:
 
     try:
         settings.require_production_ready()
+        for path in settings.persisted_documents:
+            read_manifest(path)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2

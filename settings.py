@@ -10,6 +10,7 @@ from pathlib import Path
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///tilpass.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("auto", "json", "console")
+TRUSTED_DOCUMENTS = ("optional", "required")
 PRODUCTION_SETTINGS = ("TILPASS_JWKS_URL", "TILPASS_ISSUER", "TILPASS_AUDIENCE")
 
 
@@ -38,10 +39,18 @@ class Settings:
     read_model_practices: int = 20_000
     # `auto`: readable lines in development on a terminal, JSON lines everywhere else.
     log_format: str = "auto"
+    # `required`: only documents of the manifests run (trusted documents).
+    trusted_documents: str = "optional"
+    # Manifests beside the pages' own (Apollo's persisted-query manifest format).
+    persisted_documents: tuple[Path, ...] = ()
     # While the database cannot be reached, patients get the last known state this long.
     stale_for_seconds: int = 300
     # Connecting to the database, and each statement, may take this long (PostgreSQL).
     database_timeout_seconds: int = 5
+
+    @property
+    def documents_required(self) -> bool:
+        return self.trusted_documents == "required"
 
     @property
     def production(self) -> bool:
@@ -127,6 +136,19 @@ def _log_format(text: str) -> str:
     return log_format
 
 
+def _trusted_documents(text: str) -> str:
+    mode = text.strip().lower() or "optional"
+    if mode not in TRUSTED_DOCUMENTS:
+        raise SettingsError(
+            f"TILPASS_TRUSTED_DOCUMENTS må være en av {', '.join(TRUSTED_DOCUMENTS)}, ikke {text!r}."
+        )
+    return mode
+
+
+def _paths(text: str) -> tuple[Path, ...]:
+    return tuple(Path(part.strip()) for part in text.split(",") if part.strip())
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     env = environ.get("TILPASS_ENV", "development").strip().lower() or "development"
@@ -147,6 +169,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cors_origins=_origins(environ.get("TILPASS_CORS_ORIGINS", "")),
         log_level=_log_level(environ.get("TILPASS_LOG_LEVEL", "").strip().upper() or "INFO"),
         log_format=_log_format(environ.get("TILPASS_LOG_FORMAT", "")),
+        trusted_documents=_trusted_documents(environ.get("TILPASS_TRUSTED_DOCUMENTS", "")),
+        persisted_documents=_paths(environ.get("TILPASS_PERSISTED_DOCUMENTS", "")),
         read_model_practices=_positive(
             environ, "TILPASS_READ_MODEL_PRACTICES", defaults.read_model_practices
         ),

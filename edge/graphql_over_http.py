@@ -14,6 +14,9 @@
 - POST takes `Content-Type: application/json` in UTF-8 (415 otherwise); GET runs queries only
   (405 with `Allow: POST` for a mutation); batching is off, so a JSON array is a request error.
 - Nothing the client sends can make it fail with a 500: what the parser trips over is a 400.
+- A request may name its document instead of sending it (`documentId`, or Apollo's
+  `extensions.persistedQuery`); edge.documents says which documents run. A refusal there is a
+  request error like any other, with its own `extensions.code`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
+from edge.documents import PersistedDocuments
 from edge.metrics import note_outcome
 from schema.context import NOTE_KEY, Context
 from schema.errors import present_error
@@ -40,6 +44,10 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 # Set on the request's scope when the result is a request error rather than field errors.
 REQUEST_ERROR = "tilpass.request_error"
+# GraphiQL (development only) marks its requests with this header, so that it keeps working
+# when trusted documents are required: it sends the documents a developer types.
+GRAPHIQL_HEADER = "x-tilpass-client"
+GRAPHIQL = "graphiql"
 # When to try again, on a 503 because the database cannot be reached.
 RETRY_AFTER_SECONDS = "5"
 
@@ -63,9 +71,10 @@ CODES = {
 }
 
 
-def error_body(message: str, status: int) -> dict[str, Any]:
+def error_body(message: str, status: int, code: str | None = None) -> dict[str, Any]:
     """A GraphQL response holding one request error, for the refusals made outside GraphQL."""
-    return {"errors": [{"message": message, "extensions": {"code": CODES.get(status, "ERROR")}}]}
+    code = code or CODES.get(status, "ERROR")
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
 async def send_json(
@@ -159,6 +168,35 @@ class NotJSON(HTTPException):
 
 
 class GraphQLOverHTTP(GraphQL[Context, None]):
+    def __init__(
+        self,
+        *args: Any,
+        documents: PersistedDocuments | None = None,
+        graphiql_free_form: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """`documents`: the persisted documents and whether only they may run;
+        `graphiql_free_form`: whether GraphiQL's requests may run any document all the same
+        (development)."""
+        super().__init__(*args, **kwargs)
+        self.documents = documents if documents is not None else PersistedDocuments()
+        self.graphiql_free_form = graphiql_free_form
+
+    @property
+    def graphql_ide_html(self) -> str:
+        html = super().graphql_ide_html
+        marked = f'const defaultHeaders = {{"{GRAPHIQL_HEADER}": "{GRAPHIQL}"}};'
+        return html.replace("const defaultHeaders = {};", marked, 1)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming its document by id has no `query` either, and is no browser visit.
+        params = request.query_params
+        return (
+            "documentId" not in params
+            and "extensions" not in params
+            and super().should_render_graphql_ide(request)
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
@@ -185,7 +223,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             not_json = isinstance(exc, NotJSON) and request.method == "POST"
             if status == 400 and media_type == JSON and not not_json:
                 status = 200
-            return self._refuse(request, status, exc.reason, media_type)
+            return self._refuse(request, status, exc.reason, media_type, getattr(exc, "code", None))
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
         failure = request.scope.get(REQUEST_ERROR)
         if media_type == GRAPHQL_RESPONSE and failure is not None:
@@ -194,11 +232,18 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 response.headers["retry-after"] = RETRY_AFTER_SECONDS
         return response
 
-    def _refuse(self, request: Request, status: int, message: str, media_type: str) -> Response:
+    def _refuse(
+        self,
+        request: Request,
+        status: int,
+        message: str,
+        media_type: str,
+        code: str | None = None,
+    ) -> Response:
         note = request.scope.get(NOTE_KEY)
         if note is not None:
             note.cacheable = False
-        body = error_body(message, status)
+        body = error_body(message, status, code)
         note_outcome(
             request.scope, [GraphQLError(message, extensions=body["errors"][0]["extensions"])]
         )
@@ -229,7 +274,25 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             parsed.operation_name, str | None
         ):
             raise HTTPException(400, BAD_OPERATION_NAME)
+        if isinstance(parsed, GraphQLRequestData):
+            parsed.query = self.documents.resolve(
+                parsed.query,
+                document_id=await self._document_id(request, parsed),
+                extensions=parsed.extensions,
+                free_form=self.graphiql_free_form
+                and request.headers.get(GRAPHIQL_HEADER) == GRAPHIQL,
+            )
         return parsed
+
+    async def _document_id(self, request: Any, parsed: GraphQLRequestData) -> object:
+        if request.method == "GET":
+            return request.query_params.get("documentId")
+        body = await request.get_body()
+        if b'"documentId"' not in body:
+            # The common case, a document sent whole, is not decoded a second time.
+            return None
+        value = self.decode_json(body)
+        return value.get("documentId") if isinstance(value, dict) else None
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:
