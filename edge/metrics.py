@@ -5,8 +5,8 @@ and the patient view's response-cache hits.
 checked against the schema, never the client's operation name or anything else a client can
 make up: the number of series stays bounded by the schema. `outcome` is one of ok, refused
 (UNAUTHENTICATED or FORBIDDEN), invalid (the request's fault, a limit included) and error
-(ours). A response the cache answered (200 with its ETag, or 304) never reaches GraphQL: it
-counts as ok and as a cache hit."""
+(ours, the database being unreachable included). A response the cache answered (200 with
+its ETag, or 304) never reaches GraphQL: it counts as ok and as a cache hit."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ GRAPHQL_PATH = "/graphql"
 META_FIELDS = frozenset({"__typename"})
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 REFUSALS = frozenset({"UNAUTHENTICATED", "FORBIDDEN"})
+SERVER_FAULTS = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"})
 
 
 @dataclass
@@ -62,7 +63,7 @@ def outcome_of(errors: Iterable[GraphQLError] | None) -> str:
     codes = {(error.extensions or {}).get("code") for error in errors or ()}
     if not codes:
         return "ok"
-    if "INTERNAL_SERVER_ERROR" in codes:
+    if codes & SERVER_FAULTS:
         return "error"
     if codes <= REFUSALS:
         return "refused"
