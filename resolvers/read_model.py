@@ -68,12 +68,17 @@ class ReadModel:
             if fallback is None or not is_unavailable(error):
                 raise
             return fallback
-        self._fallback.pop(her_id, None)
         # Unknown practices are not kept: a registry import may add them without a stamp.
-        if loaded is not None and self.enabled and epoch == self.epoch:
+        if loaded is None or not self.enabled:
+            self._fallback.pop(her_id, None)
+        elif epoch == self.epoch:
+            self._fallback.pop(her_id, None)
             self._snapshots[her_id] = loaded
             while len(self._snapshots) > self.max_practices:
                 self._snapshots.popitem(last=False)
+        else:
+            # Read across an invalidation, so perhaps already outdated, but the newest known.
+            self._remember(her_id, loaded)
         return loaded
 
     def invalidate(self, her_ids: Iterable[int]) -> None:
@@ -81,12 +86,15 @@ class ReadModel:
         for her_id in her_ids:
             old = self._snapshots.pop(her_id, None)
             if old is not None:
-                self._fallback[her_id] = old
-                self._fallback.move_to_end(her_id)
-                while len(self._fallback) > self.max_practices:
-                    self._fallback.popitem(last=False)
+                self._remember(her_id, old)
             # A reader from now on must see the change: it starts a load of its own.
             self._loading.pop(her_id, None)
+
+    def _remember(self, her_id: int, snapshot: PracticeSnapshot) -> None:
+        self._fallback[her_id] = snapshot
+        self._fallback.move_to_end(her_id)
+        while len(self._fallback) > self.max_practices:
+            self._fallback.popitem(last=False)
 
     def clear(self) -> None:
         self.epoch += 1
