@@ -26,6 +26,7 @@ from edge.logs import RequestContext
 from edge.metrics import GraphQLMetrics, Metrics
 from edge.readiness import readyz
 from edge.security import SecurityHeaders, cors
+from edge.tracing import Tracing
 from models.catalog import Catalog, load_catalog
 from models.database import Database
 from resolvers.dates import Clock, system_clock
@@ -135,6 +136,7 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
     settings = settings or load_settings()
     if services is None:
         settings.require_production_ready()
+    tracing = Tracing.start() if settings.tracing else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -142,6 +144,8 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
             yield
             return
         app.state.services = await open_services(settings)
+        if tracing is not None:
+            tracing.trace_statements(app.state.services.db.engine)
         settle_heap()
         try:
             yield
@@ -174,7 +178,10 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
             *web_routes(settings),
         ],
         middleware=[
-            # Outermost, so that a hit skips the rest; what it stores passed through all of it.
+            # A server span per request, hits included, when traces are on (edge/tracing.py).
+            *([tracing.server_spans()] if tracing is not None else []),
+            # Outermost but for traces, so that a hit skips the rest; what it stores passed
+            # through all of it.
             Middleware(PatientCache, locate=locate, max_body_bytes=settings.max_body_bytes),
             Middleware(SecurityHeaders, production=settings.production),
             Middleware(RequestContext),

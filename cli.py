@@ -87,7 +87,10 @@ def _serve(settings: Settings, host: str, port: int) -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging(
-        settings.log_level, log_format=settings.log_format, production=settings.production
+        settings.log_level,
+        log_format=settings.log_format,
+        production=settings.production,
+        traced=settings.tracing,
     )
     # Upgrade before the server starts so that a migration error is reported here, plainly.
     asyncio.run(_with_database(settings, _nothing))

@@ -11,6 +11,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///tilpass.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("auto", "json", "console")
 TRUSTED_DOCUMENTS = ("optional", "required")
+TRACES_ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 PRODUCTION_SETTINGS = ("TILPASS_JWKS_URL", "TILPASS_ISSUER", "TILPASS_AUDIENCE")
 
 
@@ -43,6 +44,8 @@ class Settings:
     trusted_documents: str = "optional"
     # Manifests beside the pages' own (Apollo's persisted-query manifest format).
     persisted_documents: tuple[Path, ...] = ()
+    # OpenTelemetry traces over OTLP/HTTP: on when an endpoint is set (OTEL_* settings).
+    tracing: bool = False
     # While the database cannot be reached, patients get the last known state this long.
     stale_for_seconds: int = 300
     # Connecting to the database, and each statement, may take this long (PostgreSQL).
@@ -149,6 +152,12 @@ def _paths(text: str) -> tuple[Path, ...]:
     return tuple(Path(part.strip()) for part in text.split(",") if part.strip())
 
 
+def _tracing(environ: Mapping[str, str]) -> bool:
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    return any(environ.get(name, "").strip() for name in TRACES_ENDPOINTS)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     env = environ.get("TILPASS_ENV", "development").strip().lower() or "development"
@@ -171,6 +180,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_format=_log_format(environ.get("TILPASS_LOG_FORMAT", "")),
         trusted_documents=_trusted_documents(environ.get("TILPASS_TRUSTED_DOCUMENTS", "")),
         persisted_documents=_paths(environ.get("TILPASS_PERSISTED_DOCUMENTS", "")),
+        tracing=_tracing(environ),
         read_model_practices=_positive(
             environ, "TILPASS_READ_MODEL_PRACTICES", defaults.read_model_practices
         ),

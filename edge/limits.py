@@ -55,12 +55,13 @@ def schema_for(settings: Settings) -> strawberry.Schema:
         max_depth=settings.max_depth,
         max_tokens=settings.max_tokens,
         max_aliases=settings.max_aliases,
+        tracing=settings.tracing,
     )
 
 
 @cache
 def _schema(
-    *, production: bool, max_depth: int, max_tokens: int, max_aliases: int
+    *, production: bool, max_depth: int, max_tokens: int, max_aliases: int, tracing: bool = False
 ) -> strawberry.Schema:
     # The rules are made once per schema, not per request: strawberry's validation cache keys
     # on them, and a fresh rule class per request would never hit it.
@@ -76,6 +77,11 @@ def _schema(
     ]
     if production:
         extensions.append(HideSuggestions)
+    if tracing:
+        # Imported only when on: without an endpoint the SDK is not even loaded.
+        from edge.tracing import GraphQLSpans
+
+        extensions.append(GraphQLSpans)
     return build_schema(extensions)
 
 

@@ -127,11 +127,18 @@ def configure_logging(
     *,
     log_format: str = "json",
     production: bool = False,
+    traced: bool = False,
 ) -> None:
-    """Sends every logger's records, uvicorn's and Alembic's included, through one handler."""
+    """Sends every logger's records, uvicorn's and Alembic's included, through one handler.
+    `traced`: OpenTelemetry is on, and each line inside a trace names it (`trace_id`)."""
     root = logging.getLogger()
     console = wants_console(log_format, production=production, stream=stream)
-    root.handlers = [console_handler(stream) if console else json_handler(stream)]
+    handler = console_handler(stream) if console else json_handler(stream)
+    if traced:
+        from edge.tracing import TraceIdFilter
+
+        handler.addFilter(TraceIdFilter())
+    root.handlers = [handler]
     root.setLevel(level)
     migration = logging.getLogger("alembic.runtime.migration")
     migration.filters = [MigrationChatter()]
