@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
+from settings import SettingsError, load_settings
 from tests.conftest import STORGATA, error_codes, postgres_database, text_input
 from tests.outage_app import instance
 from tests.own_postgres import OwnCluster, running_cluster
@@ -132,3 +133,16 @@ async def test_a_commit_whose_outcome_is_unknown_says_so():
         # And the next request works
         practice = await app.post(PRACTICE, {"herId": STORGATA}, admin=True)
         assert "errors" not in practice.json()
+
+
+def test_the_outage_settings():
+    assert (load_settings({}).stale_for_seconds, load_settings({}).database_timeout_seconds) == (
+        300,
+        5,
+    )
+    given = load_settings(
+        {"TILPASS_STALE_FOR_SECONDS": "60", "TILPASS_DATABASE_TIMEOUT_SECONDS": "2"}
+    )
+    assert (given.stale_for_seconds, given.database_timeout_seconds) == (60, 2)
+    with pytest.raises(SettingsError, match="TILPASS_STALE_FOR_SECONDS"):
+        load_settings({"TILPASS_STALE_FOR_SECONDS": "fem minutter"})
