@@ -146,3 +146,24 @@ def test_the_outage_settings():
     assert (given.stale_for_seconds, given.database_timeout_seconds) == (60, 2)
     with pytest.raises(SettingsError, match="TILPASS_STALE_FOR_SECONDS"):
         load_settings({"TILPASS_STALE_FOR_SECONDS": "fem minutter"})
+
+
+async def test_under_application_json_an_outage_is_a_200_with_the_code(tmp_path: Path):
+    folder, away = tmp_path / "data", tmp_path / "away"
+    async with instance(f"sqlite+aiosqlite:///{folder / 'tilpass.db'}") as app:
+        # Given a database file that cannot be opened
+        folder.rename(away)
+        await app.services.db.engine.dispose()
+        try:
+            # When a client from before the GraphQL-over-HTTP specification asks
+            response = await app.client.post(
+                "/graphql",
+                json={"query": PRACTICE, "variables": {"herId": STORGATA}},
+                headers={"Authorization": f"Bearer {app.token}", "Accept": "application/json"},
+            )
+        finally:
+            away.rename(folder)
+        # Then it gets 200, as for every request that reaches GraphQL, and the code
+        assert response.status_code == 200 and "retry-after" not in response.headers
+        assert response.json()["data"] == {"practice": None}
+        assert error_codes(response.json()) == ["SERVICE_UNAVAILABLE"]
