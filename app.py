@@ -56,12 +56,29 @@ class Services:
     watcher: ChangeWatcher | None = None
 
     def __post_init__(self) -> None:
-        self.read_model = ReadModel(self.db, max_practices=self.read_model_practices)
+        self.read_model = ReadModel(
+            self.db, max_practices=self.read_model_practices, on_fallback=self.answered_stale
+        )
 
     async def start(self) -> None:
         """Starts following changes made by other instances and processes."""
-        self.watcher = ChangeWatcher(self.db, self.cache, self.read_model, stale_for=self.stale_for)
+        self.watcher = ChangeWatcher(
+            self.db,
+            self.cache,
+            self.read_model,
+            stale_for=self.stale_for,
+            on_unreachable=self.unreachable,
+        )
         await self.watcher.start()
+
+    def answered_stale(self, her_id: int) -> None:
+        """A patient answer rests on the practice's last known state, which is outdated (the
+        database could not be reached to load it anew): the response cache must not keep it,
+        or it would outlive the outage."""
+        self.cache.invalidate([her_id])
+
+    def unreachable(self, unreachable: bool) -> None:
+        self.read_model.unreachable = unreachable
 
     def forget(self, her_id: int) -> None:
         """A change to the practice has committed here: no answer may show it as it was."""

@@ -35,6 +35,10 @@ class Forgets(Protocol):
     def clear(self) -> None: ...
 
 
+def _ignore(unreachable: bool) -> None:
+    return None
+
+
 class ChangeWatcher:
     """Polls the change counter and forgets what other instances (or processes) changed.
 
@@ -52,9 +56,12 @@ class ChangeWatcher:
         interval: float = POLL_SECONDS,
         stale_for: float = DEFAULT_STALE_FOR_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
+        on_unreachable: Callable[[bool], None] = _ignore,
     ) -> None:
         self.db, self.stores, self.interval = db, stores, interval
         self.stale_for, self.monotonic = stale_for, monotonic
+        # Told True when polls begin to fail, False when one succeeds again.
+        self.on_unreachable = on_unreachable
         self.seen: int | None = None
         # When polls began to fail (monotonic seconds); None while they succeed.
         self.unreachable_since: float | None = None
@@ -100,6 +107,7 @@ class ChangeWatcher:
         now = self.monotonic()
         if self.unreachable_since is None:
             self.unreachable_since = now
+            self.on_unreachable(True)
             log.warning(
                 "change poll failed; patients get the last known state for up to %s s",
                 self.stale_for,
@@ -122,5 +130,6 @@ class ChangeWatcher:
                 self.monotonic() - self.unreachable_since,
             )
             self.unreachable_since = None
+            self.on_unreachable(False)
         for store in self.stores:
             store.enabled = True

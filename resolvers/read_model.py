@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from models import patient
 from models.database import Database
@@ -25,10 +25,26 @@ from models.patient import PracticeSnapshot
 DEFAULT_MAX_PRACTICES = 20_000
 
 
+def _nothing(her_id: int) -> None:
+    return None
+
+
 class ReadModel:
-    def __init__(self, db: Database, max_practices: int = DEFAULT_MAX_PRACTICES) -> None:
+    def __init__(
+        self,
+        db: Database,
+        max_practices: int = DEFAULT_MAX_PRACTICES,
+        *,
+        on_fallback: Callable[[int], None] = _nothing,
+    ) -> None:
         self.db, self.max_practices = db, max_practices
+        # Told when a practice is answered from its last known state, which is known to be
+        # outdated: nothing built from it may be kept (the response cache).
+        self.on_fallback = on_fallback
         self.enabled = True
+        # Set by the change watcher while its polls fail: then a practice with a last known
+        # state gets it at once, rather than after waiting for a connection that fails too.
+        self.unreachable = False
         # Moves on at every invalidation: a snapshot read across one is not kept.
         self.epoch = 0
         self._snapshots: OrderedDict[int, PracticeSnapshot] = OrderedDict()
@@ -47,6 +63,9 @@ class ReadModel:
         if self.enabled and (kept := self._snapshots.get(her_id)) is not None:
             self._snapshots.move_to_end(her_id)
             return kept
+        known = self._fallback.get(her_id) if self.unreachable and self.enabled else None
+        if known is not None:
+            return self._stale(her_id, known)
         task = self._loading.get(her_id)
         if task is None:
             task = asyncio.ensure_future(self._load(her_id))
@@ -67,7 +86,7 @@ class ReadModel:
             fallback = self._fallback.get(her_id) if self.enabled else None
             if fallback is None or not is_unavailable(error):
                 raise
-            return fallback
+            return self._stale(her_id, fallback)
         # Unknown practices are not kept: a registry import may add them without a stamp.
         if loaded is None or not self.enabled:
             self._fallback.pop(her_id, None)
@@ -89,6 +108,10 @@ class ReadModel:
                 self._remember(her_id, old)
             # A reader from now on must see the change: it starts a load of its own.
             self._loading.pop(her_id, None)
+
+    def _stale(self, her_id: int, snapshot: PracticeSnapshot) -> PracticeSnapshot:
+        self.on_fallback(her_id)
+        return snapshot
 
     def _remember(self, her_id: int, snapshot: PracticeSnapshot) -> None:
         self._fallback[her_id] = snapshot

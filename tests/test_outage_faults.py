@@ -167,3 +167,31 @@ async def test_under_application_json_an_outage_is_a_200_with_the_code(tmp_path:
         assert response.status_code == 200 and "retry-after" not in response.headers
         assert response.json()["data"] == {"practice": None}
         assert error_codes(response.json()) == ["SERVICE_UNAVAILABLE"]
+
+
+async def test_an_answer_from_the_last_known_state_does_not_outlive_the_outage(tmp_path: Path):
+    folder, away = tmp_path / "data", tmp_path / "away"
+    async with instance(f"sqlite+aiosqlite:///{folder / 'tilpass.db'}") as app:
+        # Given a practice patients have read, whose change watcher we drive
+        watcher = app.services.watcher
+        assert watcher is not None
+        await watcher.stop()
+        assert (await app.post(PANEL, {"herId": STORGATA})).json()["data"]["patientPanel"][
+            "panelText"
+        ] is None
+        # And a change the watcher has seen, which patients have not read yet
+        saved = await app.post(SAVE, text_input(STORGATA, "FASTLEGEPANEL", "Ny tekst"), admin=True)
+        assert saved.json() == {"data": {"saveTexts": {"userErrors": []}}}
+        await watcher.tick()
+        # When the database goes away before they do
+        folder.rename(away)
+        await app.services.db.engine.dispose()
+        await watcher.tick()
+        # Then patients get the last known state
+        during = (await app.post(PANEL, {"herId": STORGATA})).json()
+        assert during["data"]["patientPanel"]["panelText"] is None
+        # And once the database is back, the change, although no poll finds it new
+        away.rename(folder)
+        await watcher.tick()
+        after = (await app.post(PANEL, {"herId": STORGATA})).json()
+        assert after["data"]["patientPanel"]["panelText"] == "Ny tekst"
