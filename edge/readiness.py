@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from models.database import Database, alembic_config
+from models.outage import is_unavailable
 
 log = logging.getLogger("tilpass.readiness")
 
@@ -29,8 +30,13 @@ async def database_state(db: Database) -> str:
     try:
         async with asyncio.timeout(TIMEOUT_SECONDS), db.engine.connect() as connection:
             current = await connection.run_sync(_current_heads)
-    except Exception:
-        log.warning("readiness: the database does not answer", exc_info=True)
+    except Exception as error:
+        # An outage is expected to happen (models/outage.py); anything else gets its traceback.
+        log.warning(
+            "readiness: the database does not answer (%s)",
+            type(error).__name__,
+            exc_info=None if is_unavailable(error) else error,
+        )
         return "unreachable"
     heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     return "ready" if current == heads else "migrations behind"
