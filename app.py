@@ -91,7 +91,8 @@ class Services:
 
 
 async def open_services(settings: Settings, *, clock: Clock = system_clock) -> Services:
-    db = Database(settings.database_url, timeout=settings.database_timeout_seconds)
+    timeout = settings.database_timeout_seconds
+    db = Database(settings.database_url, timeout=timeout, statement_timeout=timeout)
     await db.upgrade()
     services = Services(
         db=db,

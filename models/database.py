@@ -35,17 +35,26 @@ class Database:
     the process and BEGIN IMMEDIATE, so a transaction never fails half-way with "database is
     locked"; on PostgreSQL row locks and conditional updates do that job."""
 
-    def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        statement_timeout: float | None = None,
+    ) -> None:
+        """`timeout` bounds connecting to PostgreSQL and waiting for a pooled connection;
+        `statement_timeout` each statement (the server sets it; commands that import a whole
+        registry leave it out)."""
         self.url, self.timeout = url, timeout
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {}
         if not self.is_sqlite:
             # A database that went away must cost an error within seconds, never a hang: a
             # pooled connection is pinged before use (a restart leaves the pool full of dead
-            # ones), connecting and each statement are bounded, so is the wait for the pool.
+            # ones), and connecting, waiting for the pool and statements are bounded.
             kwargs["pool_pre_ping"] = True
             kwargs["pool_timeout"] = timeout
-            kwargs["connect_args"] = {"timeout": timeout, "command_timeout": timeout}
+            kwargs["connect_args"] = {"timeout": timeout, "command_timeout": statement_timeout}
         if self.is_sqlite and not _in_memory(url):
             # A fresh machine may name a folder that is not there yet.
             Path(make_url(url).database or ".").parent.mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,7 @@ class Instance:
 @asynccontextmanager
 async def instance(url: str, *, timeout: float = 2.0) -> AsyncIterator[Instance]:
     """The app on `url` with the test registry, as `tilpass serve` would run it."""
-    db = Database(url, timeout=timeout)
+    db = Database(url, timeout=timeout, statement_timeout=timeout)
     await db.upgrade()
     await import_text(db, registry_text())
     tokens = await development_tokens(db, Settings(database_url=url))
