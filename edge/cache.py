@@ -15,7 +15,6 @@ If-None-Match gets 304."""
 from __future__ import annotations
 
 import hashlib
-import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,8 +27,6 @@ from edge.logs import REQUEST_ID_HEADER, request_id_for
 from edge.metrics import NOTE as METRICS_NOTE
 from resolvers.dates import Clock, oslo_date
 from schema.context import NOTE_KEY, ResponseNote
-
-log = logging.getLogger("tilpass.cache")
 
 MAX_ENTRIES = 20_000
 GRAPHQL_PATH = "/graphql"
