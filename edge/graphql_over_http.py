@@ -36,7 +36,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from edge.documents import PersistedDocuments
-from edge.metrics import note_outcome
+from edge.metrics import NAMED_DOCUMENT, note_outcome
 from schema.context import NOTE_KEY, Context
 from schema.errors import present_error
 
@@ -295,6 +295,10 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         return value.get("documentId") if isinstance(value, dict) else None
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        request, data = kwargs.get("request"), kwargs.get("request_data")
+        if isinstance(request, Request) and isinstance(data, GraphQLRequestData) and data.query:
+            # The metrics name the operation from this: a request may have sent only an id.
+            request.scope[NAMED_DOCUMENT] = (data.query, data.operation_name)
         try:
             return await super().execute_single(*args, **kwargs)
         except HTTPException as exc:

@@ -37,6 +37,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 NOTE = "tilpass.metrics"
+# The document and operation name GraphQL ran, left in the scope by the GraphQL view: the
+# request may have named its document by id only (documentId, Apollo's persisted queries).
+NAMED_DOCUMENT = "tilpass.named_document"
 GRAPHQL_PATH = "/graphql"
 META_FIELDS = frozenset({"__typename"})
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -140,6 +143,10 @@ class Metrics:
         document, name = _document(method, query_string, body)
         return "none" if document is None else self._named(document, name)
 
+    def named(self, document: str, name: str | None) -> str:
+        """The `operation` label of the document GraphQL ran (which may have come by id)."""
+        return self._named(document, name)
+
     def _name(self, document: str, name: str | None) -> str:
         try:
             parsed = parse(document, max_tokens=self._max_tokens, no_location=True)
@@ -236,8 +243,11 @@ class GraphQLMetrics:
                     status == 304 or (status == 200 and response["etag"])
                 )
                 outcome = note.outcome or _outcome_of_status(status, cache_hit)
-                operation = self.metrics.operation(
-                    scope["method"], scope["query_string"], b"".join(chunks)
+                named = scope.get(NAMED_DOCUMENT)
+                operation = (
+                    self.metrics.operation(scope["method"], scope["query_string"], b"".join(chunks))
+                    if named is None
+                    else self.metrics.named(*named)
                 )
                 note.outcome, note.operation = outcome, operation
                 self.metrics.record(operation, outcome, elapsed, cache_hit=cache_hit)

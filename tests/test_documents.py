@@ -260,3 +260,12 @@ def test_a_manifest_whose_id_is_not_the_hash_of_its_body_is_refused(tmp_path):
     path.write_text('{"operations": []}', encoding="utf-8")
     with pytest.raises(SettingsError, match="apollo-persisted-query-manifest"):
         read_manifest(path)
+
+
+async def test_metrics_name_the_operation_of_a_document_sent_by_id(api):
+    panel = page_document("PatientPanel")
+    await post(
+        api.client, {"documentId": f"sha256:{id_of(panel)}", "variables": {"herId": STORGATA}}
+    )
+    metrics = (await api.client.get("/metrics")).text
+    assert 'operation="query:patientPanel",outcome="ok"' in metrics
