@@ -111,6 +111,33 @@ def test_picker_lists_the_demo_practitioners_and_signs_in(page):
     assert_accessible(page, "Info til pasient")
 
 
+def test_the_practice_chosen_last_is_shown_when_an_earlier_answer_comes_later(page):
+    # Given Kristian's first practice (Fjordbyen) is slow to answer
+    held = []
+
+    def hold_first_practice(route):
+        if f'"herId":{FJORDBYEN}' in (route.request.post_data or "") and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/graphql", hold_first_practice)
+    page.goto(f"/?dev-hpr={KRISTIAN}")
+    expect(page.get_by_label("Velg virksomhet")).to_have_value(str(FJORDBYEN))
+    expect(page.get_by_text("Laster …")).to_be_visible()
+    # When he switches to Storgata before it comes, and Fjordbyen's answer arrives after
+    page.get_by_label("Velg virksomhet").select_option(str(STORGATA))
+    expect(slot(page, "E-konsultasjon").get_by_text("Du tilbyr tjenesten")).to_be_visible()
+    held[0].continue_()
+    held[0].request.response()
+    # Then the page keeps showing Storgata, the practice he chose last (a page that took the late
+    # answer would have drawn Fjordbyen, which does not offer e-konsultasjon, by now)
+    page.wait_for_timeout(300)
+    expect(page.get_by_text("Laster …")).to_be_hidden()
+    expect(page.get_by_label("Velg virksomhet")).to_have_value(str(STORGATA))
+    expect(slot(page, "E-konsultasjon").get_by_text("Du tilbyr tjenesten")).to_be_visible()
+
+
 def test_tabs_work_from_the_keyboard(page):
     sign_in(page, ASTRID)
     page.get_by_role("tab", name="Info til pasient").focus()

@@ -140,16 +140,22 @@ function mountAdmin(me, token) {
     tabs.element,
   );
 
+  // A GP who switches practice while one is loading must see the practice last chosen, not
+  // whichever answer arrives last.
+  let latestLoad = 0;
   async function load(herId) {
+    const thisLoad = ++latestLoad;
     loading.textContent = "Laster …";
     let practice;
     try {
       practice = (await ctx.api(PRACTICE, { herId })).practice;
     } catch (error) {
+      if (thisLoad !== latestLoad) return;
       loading.textContent = "";
       problem("Kunne ikke hente legekontoret", error.message);
       return;
     }
+    if (thisLoad !== latestLoad) return;
     loading.textContent = "";
     Object.assign(ctx, { herId, version: practice.version, preview: null });
     for (const tab of [texts, tools, absences, historyTab]) tab.load(practice);
