@@ -113,6 +113,29 @@ class Catalog:
             "form": {f.id: f for f in self.forms},
         }
 
+    # Every patient read asks these for each entry point it shows: looked up, not searched.
+    @cached_property
+    def _by_place(self) -> dict[str, dict[str, Any]]:
+        forms_at = {
+            ep.code: tuple(form for form in self.forms if ep.code in form.entry_points)
+            for ep in self.entry_points
+        }
+        return {
+            "forms_at": forms_at,
+            "default_form": {
+                code: next((form for form in forms if form.standard), None)
+                for code, forms in forms_at.items()
+            },
+            "slot_for_service": {
+                s.code: next((t for t in self.text_slots if t.service == s.code), None)
+                for s in self.services
+            },
+            "entry_points_of": {
+                s.code: tuple(ep for ep in self.entry_points if ep.service == s.code)
+                for s in self.services
+            },
+        }
+
     def service(self, code: str) -> ServiceSpec:
         return self._by_code["service"][code]
 
@@ -126,17 +149,17 @@ class Catalog:
         return self._by_code["form"].get(form_id)
 
     def forms_at(self, entry_point: str) -> tuple[FormSpec, ...]:
-        return tuple(form for form in self.forms if entry_point in form.entry_points)
+        return self._by_place["forms_at"].get(entry_point, ())
 
     def default_form(self, entry_point: str) -> FormSpec | None:
         """The entry point's standard form, which applies until a practice chooses."""
-        return next((form for form in self.forms_at(entry_point) if form.standard), None)
+        return self._by_place["default_form"].get(entry_point)
 
     def slot_for_service(self, service: str) -> TextSlotSpec | None:
-        return next((slot for slot in self.text_slots if slot.service == service), None)
+        return self._by_place["slot_for_service"].get(service)
 
     def entry_points_of(self, service: str) -> tuple[EntryPointSpec, ...]:
-        return tuple(ep for ep in self.entry_points if ep.service == service)
+        return self._by_place["entry_points_of"].get(service, ())
 
 
 def parse_catalog(raw: dict[str, Any], translations: dict[str, Any] | None = None) -> Catalog:

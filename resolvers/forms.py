@@ -61,13 +61,6 @@ def tool_view(catalog: Catalog, entry_point: str, choice: ToolChoice | None) -> 
     )
 
 
-def forms_in_force_at(
-    catalog: Catalog, chosen: dict[str, str | None]
-) -> dict[str, FormSpec | None]:
-    """The form in force at every entry point."""
-    return {ep.code: form_in_force(catalog, ep.code, chosen)[0] for ep in catalog.entry_points}
-
-
 async def tools_view(*, session: AsyncSession, catalog: Catalog, her_id: int) -> list[ToolView]:
     choices = await forms.choices_of(session=session, her_id=her_id)
     return [tool_view(catalog, ep.code, choices.get(ep.code)) for ep in catalog.entry_points]

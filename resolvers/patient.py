@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from models.catalog import Catalog, EntryPointSpec, FormSpec, LanguageSpec, ServiceSpec
 from models.patient import AbsenceSpan, PracticeSnapshot
 from resolvers.dates import long_date, next_working_day_after
-from resolvers.forms import forms_in_force_at
+from resolvers.forms import form_in_force
 from resolvers.read_model import ReadModel
 from resolvers.texts import DEFAULT_LANGUAGE
 
@@ -122,13 +122,16 @@ def merge_service(
     snapshot: PracticeSnapshot,
     service: ServiceSpec,
     language: str,
-    forms_in_force: dict[str, FormSpec | None],
     practitioner_absences: tuple[AbsenceSpan, ...],
     on: date,
 ) -> PatientServiceView:
     offered = service.code in snapshot.offered
     slot = catalog.slot_for_service(service.code)
     shown = catalog.shown_language(language)
+
+    def in_force(entry_point: str) -> FormSpec | None:
+        return form_in_force(catalog, entry_point, snapshot.forms)[0] if offered else None
+
     notice = None
     if offered:
         notice = absence_notice(practitioner_absences, service.code, on, catalog.languages[shown])
@@ -141,12 +144,12 @@ def merge_service(
         available=offered and notice is None,
         standard_text=catalog.standard_text(slot.code, shown) if slot else None,
         practice_text=practice_text(snapshot, slot.code, language, on) if slot else None,
-        form=forms_in_force[service.main_entry_point] if offered else None,
+        form=in_force(service.main_entry_point),
         entry_points=[
             PatientEntryView(
                 entry_point=ep,
                 title=catalog.entry_point_title(ep.code, shown),
-                form=forms_in_force[ep.code] if offered else None,
+                form=in_force(ep.code),
             )
             for ep in catalog.entry_points_of(service.code)
         ],
@@ -174,14 +177,12 @@ async def patient_panel(
     practitioner_absences = (
         snapshot.absences.get(practitioner_hpr, ()) if practitioner_hpr is not None else ()
     )
-    forms_in_force = forms_in_force_at(catalog, snapshot.forms)
     services = [
         merge_service(
             catalog=catalog,
             snapshot=snapshot,
             service=service,
             language=language,
-            forms_in_force=forms_in_force,
             practitioner_absences=practitioner_absences,
             on=on,
         )
