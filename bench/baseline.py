@@ -1,8 +1,16 @@
-"""The ceiling: the cheapest Python ASGI handler, Starlette returning a fixed JSON dict."""
+"""The ceilings: the cheapest Python ASGI handlers, bare Starlette apps.
+
+`app` returns a fixed JSON dict (the comparison the ratios use). `same_shape` answers with
+the very status line, headers and body that the service gave a patient request (read from
+the JSON file named by BENCH_SHAPE_FILE, written by bench/compare.py), after reading the
+request body: it shows what the answer's size and headers cost on their own."""
+
+import json
+import os
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 PAYLOAD = {"data": {"patientService": {"service": "RESEPTFORNYELSE", "available": True}}}
@@ -13,3 +21,21 @@ async def fixed(request: Request) -> JSONResponse:
 
 
 app = Starlette(routes=[Route("/graphql", fixed, methods=["GET", "POST"])])
+
+
+def _shaped() -> Starlette:
+    path = os.environ.get("BENCH_SHAPE_FILE")
+    shape = json.loads(open(path).read()) if path else {"headers": {}, "body": ""}
+    body = shape["body"].encode()
+    headers = {
+        k: v for k, v in shape["headers"].items() if k not in ("content-length", "date", "server")
+    }
+
+    async def answer(request: Request) -> Response:
+        await request.body()
+        return Response(body, headers=headers)
+
+    return Starlette(routes=[Route("/graphql", answer, methods=["GET", "POST"])])
+
+
+same_shape = _shaped()

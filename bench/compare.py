@@ -2,10 +2,13 @@
 
     .venv/bin/python bench/compare.py [--seconds 10] [--rounds 3] [--connections 32]
 
-Both servers run under uvicorn with one worker, pinned to core 0 (taskset, where there is
+All servers run under uvicorn with one worker, pinned to core 0 (taskset, where there is
 one); wrk runs on core 1. The scenarios alternate with the baseline in every round, so
 that the ratios compare runs made under the same conditions. Needs wrk (apt-get install
 wrk). Prints req/s, p50 and p99 per scenario and the ratio to the baseline of its round.
+The baseline returns a fixed dict; "bare Starlette, same answer" is a second bare app that
+sends exactly the service's patientService answer (its headers and body), to show how much
+of the gap is the answer's shape rather than the service's work.
 """
 
 from __future__ import annotations
@@ -153,6 +156,14 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+def panel_document_id() -> str:
+    """The id of the patient page's own PatientPanel document, from the built-in manifest."""
+    sys.path.insert(0, str(PROJECT))
+    from web.documents import page_operations
+
+    return next(op.id for op in page_operations() if op.name == "PatientPanel")
+
+
 def lua_string(text: str) -> str:
     return json.dumps(text)  # a JSON string literal is a valid Lua string literal here
 
@@ -172,11 +183,18 @@ def main() -> int:
     tilpass = [sys.executable, "-m", "cli"]
     subprocess.run([*tilpass, "seed-demo"], cwd=PROJECT, env=env, check=True, capture_output=True)
 
-    base_port, app_port = 18001, 18002
+    base_port, app_port, shape_port = 18001, 18002, 18003
     baseline = start("bench.baseline:app", base_port, env)
     service = start("app:app", app_port, env)
+    shaped = None
     try:
         app_url = f"http://127.0.0.1:{app_port}/graphql"
+        answer = httpx.post(app_url, json={"query": SERVICE, "variables": SERVICE_VARS})
+        shape_file = folder / "shape.json"
+        shape_file.write_text(json.dumps({"headers": dict(answer.headers), "body": answer.text}))
+        shaped = start(
+            "bench.baseline:same_shape", shape_port, {**env, "BENCH_SHAPE_FILE": str(shape_file)}
+        )
         get_url = (
             app_url + "?" + urlencode({"query": SERVICE, "variables": json.dumps(SERVICE_VARS)})
         )
@@ -186,8 +204,15 @@ def main() -> int:
             "patientPanel POST": json.dumps({"query": PANEL, "variables": PANEL_VARS}),
         }
         scenarios = {
-            name: (app_url, LUA_POST.format(body=lua_string(body))) for name, body in post.items()
+            # Not a comparison the ratios use: what the answer's headers and size cost alone.
+            "bare Starlette, same answer": (
+                f"http://127.0.0.1:{shape_port}/graphql",
+                LUA_POST.format(body=lua_string(post["patientService POST"])),
+            ),
         }
+        scenarios.update(
+            (name, (app_url, LUA_POST.format(body=lua_string(body)))) for name, body in post.items()
+        )
         cold_prefix = json.dumps({"query": SERVICE, "variables": SERVICE_VARS})[:-1]
         cold_prefix += ', "extensions": {"bench": '
         scenarios["patientService POST, cold"] = (
@@ -202,6 +227,20 @@ def main() -> int:
         )
         scenarios["patientService GET"] = (get_url, "")
         scenarios["patientService GET 304"] = (get_url, LUA_GET_304.format(etag=lua_string(etag)))
+        # As the patient page asks in production: its persisted document by id, so the URL
+        # is short and the same for every patient of the practice.
+        by_id = (
+            app_url
+            + "?"
+            + urlencode(
+                {"documentId": f"sha256:{panel_document_id()}", "variables": json.dumps(PANEL_VARS)}
+            )
+        )
+        by_id_etag = httpx.get(by_id).headers["etag"]
+        scenarios["patientPanel GET 304, documentId"] = (
+            by_id,
+            LUA_GET_304.format(etag=lua_string(by_id_etag)),
+        )
         baseline_url = f"http://127.0.0.1:{base_port}/graphql"
         # Warm up both.
         wrk(baseline_url, "", 2, args.connections)
@@ -216,7 +255,7 @@ def main() -> int:
                 run = wrk(url, script, args.seconds, args.connections)
                 run["ratio"] = run["rps"] / base["rps"]
                 results[name].append(run)
-        print(f"both servers: {server_stack()}; wrk -t1 -c{args.connections} on core 1")
+        print(f"all servers: {server_stack()}; wrk -t1 -c{args.connections} on core 1")
         print(
             f"{'scenario':30} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'non-2xx':>8}"
         )
@@ -229,7 +268,9 @@ def main() -> int:
                 f" {ratio:6.2f} {sum(r['errors'] for r in runs):8d}"
             )
     finally:
-        for process in (baseline, service):
+        for process in (baseline, service, shaped):
+            if process is None:
+                continue
             process.terminate()
             process.wait()
         shutil.rmtree(folder, ignore_errors=True)

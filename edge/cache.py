@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -54,7 +55,9 @@ class ResponseCache:
         # Moves on at every invalidation: a response computed across one is not stored,
         # since it may hold what was just invalidated.
         self.epoch = 0
-        self._entries: dict[Any, Entry] = {}
+        # Oldest first: dropping the oldest of a plain dict scans past every slot freed
+        # before it, which grew to microseconds per miss once the cache was full.
+        self._entries: OrderedDict[Any, Entry] = OrderedDict()
         self._by_practice: dict[int, set[Any]] = {}
 
     def __len__(self) -> int:
@@ -67,7 +70,7 @@ class ResponseCache:
         if not self.enabled or epoch != self.epoch:
             return
         if len(self._entries) >= self.max_entries:
-            self._drop(next(iter(self._entries)))
+            self._drop_oldest()
         self._entries[key] = entry
         for her_id in entry.her_ids:
             self._by_practice.setdefault(her_id, set()).add(key)
@@ -83,8 +86,8 @@ class ResponseCache:
         self._entries.clear()
         self._by_practice.clear()
 
-    def _drop(self, key: Any) -> None:
-        entry = self._entries.pop(key)
+    def _drop_oldest(self) -> None:
+        key, entry = self._entries.popitem(last=False)
         for her_id in entry.her_ids:
             keys = self._by_practice.get(her_id)
             if keys is not None:

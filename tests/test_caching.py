@@ -7,6 +7,7 @@ from datetime import time, timedelta
 from urllib.parse import urlencode
 
 from tests.conftest import ASTRID, KRISTIAN, STORGATA, TODAY, import_text, registry_text, text_input
+from tests.test_operations import samples
 
 PANEL = """
 query Panel($herId: Int!, $hpr: Int) {
@@ -177,3 +178,24 @@ async def test_registry_import_by_another_process_shows_within_a_second(api, db)
         assert asyncio.get_running_loop().time() < deadline, "stale after one second"
         await asyncio.sleep(0.05)
     assert available["TIMEBESTILLING"] is True
+
+
+async def test_a_full_cache_lets_its_oldest_answer_go_first(api):
+    # Given room for two answers, and three requests that differ only in their spacing
+    api.services.cache.max_entries = 2
+    first, second, third = (
+        "/graphql?"
+        + urlencode({"query": PANEL + " " * n, "variables": json.dumps({"herId": STORGATA})})
+        for n in range(3)
+    )
+    hits = ("tilpass_response_cache_hits_total", (("operation", "query:patientPanel"),))
+    for url in (first, second, third):
+        assert (await api.client.get(url)).status_code == 200
+    assert (await samples(api)).get(hits, 0) == 0
+    # When the second is asked again, it is still kept
+    await api.client.get(second)
+    assert (await samples(api))[hits] == 1
+    # But the first, the oldest, had gone to make room for the third
+    await api.client.get(first)
+    assert (await samples(api))[hits] == 1
+    assert len(api.services.cache) == 2
