@@ -10,6 +10,7 @@ from strawberry.types import ExecutionContext
 from schema import absences, audit, patient, practices, texts
 from schema import forms as form_schema
 from schema.errors import ErrorCodes
+from schema.execution import AcyclicExecutionContext
 from schema.scalars import SCALAR_OVERRIDES
 from schema.validation import ValidationByText
 
@@ -109,6 +110,7 @@ def build_schema(extensions: Sequence[Extension] = ()) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         scalar_overrides=SCALAR_OVERRIDES,
+        execution_context_class=AcyclicExecutionContext,
         extensions=[
             ErrorCodes,
             *extensions,
