@@ -14,6 +14,7 @@ of the gap is the answer's shape rather than the service's work.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -62,11 +63,13 @@ LUA_GET_304 = """
 wrk.headers["If-None-Match"] = {etag}
 """
 # Cold: the same document and variables, but every body differs (an `extensions` counter), so
-# every request misses the response cache; parser and validation caches still hit.
+# every request misses the response cache; parser and validation caches still hit. RUN_NUMBER
+# is the number of the wrk run: each run counts on from where no earlier one reached, or a
+# later round would find the bodies of an earlier one in the cache.
 LUA_COLD = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-local n = 0
+local n = RUN_NUMBER * 10000000
 request = function()
   n = n + 1
   return wrk.format(nil, nil, nil, {prefix} .. n .. "}}}}")
@@ -74,10 +77,11 @@ end
 """
 # Midnight: every request asks for a date nobody asked for before, as every patient does just
 # after midnight (the date is part of every cache key, so the whole cache goes stale at once).
+# Each run starts RUN_NUMBER * 40,000 days on, beyond the dates of every earlier run.
 LUA_MIDNIGHT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-local n = 0
+local n = RUN_NUMBER * 40000
 local start = os.time()
 request = function()
   n = n + 1
@@ -125,9 +129,12 @@ def start(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     raise SystemExit(f"{app} did not start")
 
 
+RUNS = itertools.count()
+
+
 def wrk(url: str, script: str, seconds: int, connections: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script)
+        handle.write(script.replace("RUN_NUMBER", str(next(RUNS))))
     command = [
         *pinned(1),
         "wrk",
