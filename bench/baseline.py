@@ -7,6 +7,7 @@ request body: it shows what the answer's size and headers cost on their own."""
 
 import json
 import os
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -25,7 +26,7 @@ app = Starlette(routes=[Route("/graphql", fixed, methods=["GET", "POST"])])
 
 def _shaped() -> Starlette:
     path = os.environ.get("BENCH_SHAPE_FILE")
-    shape = json.loads(open(path).read()) if path else {"headers": {}, "body": ""}
+    shape = json.loads(Path(path).read_text()) if path else {"headers": {}, "body": ""}
     body = shape["body"].encode()
     headers = {
         k: v for k, v in shape["headers"].items() if k not in ("content-length", "date", "server")

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import make_url
 
 from app import Services, create_app
@@ -213,3 +214,17 @@ def page(browser, server):
     yield opened
     context.close()
     assert errors == [], f"JavaScript-feil på siden: {errors}"
+
+
+async def samples(
+    client: httpx.AsyncClient,
+) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """The app's metrics as /metrics gives them: (name, sorted labels) → value."""
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }

@@ -6,8 +6,16 @@ import json
 from datetime import time, timedelta
 from urllib.parse import urlencode
 
-from tests.conftest import ASTRID, KRISTIAN, STORGATA, TODAY, import_text, registry_text, text_input
-from tests.test_operations import samples
+from tests.conftest import (
+    ASTRID,
+    KRISTIAN,
+    STORGATA,
+    TODAY,
+    import_text,
+    registry_text,
+    samples,
+    text_input,
+)
 
 PANEL = """
 query Panel($herId: Int!, $hpr: Int) {
@@ -191,11 +199,11 @@ async def test_a_full_cache_lets_its_oldest_answer_go_first(api):
     hits = ("tilpass_response_cache_hits_total", (("operation", "query:patientPanel"),))
     for url in (first, second, third):
         assert (await api.client.get(url)).status_code == 200
-    assert (await samples(api)).get(hits, 0) == 0
+    assert (await samples(api.client)).get(hits, 0) == 0
     # When the second is asked again, it is still kept
     await api.client.get(second)
-    assert (await samples(api))[hits] == 1
+    assert (await samples(api.client))[hits] == 1
     # But the first, the oldest, had gone to make room for the third
     await api.client.get(first)
-    assert (await samples(api))[hits] == 1
+    assert (await samples(api.client))[hits] == 1
     assert len(api.services.cache) == 2

@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from app import Services, create_app
@@ -21,7 +20,7 @@ from edge.logs import configure_logging
 from models.catalog import load_catalog
 from models.database import Database
 from settings import Settings
-from tests.conftest import ASTRID, STORGATA, Api, text_input
+from tests.conftest import ASTRID, STORGATA, samples, text_input
 
 ADMIN_ORIGIN = "https://admin.tilpass.example.no"
 OTHER_ORIGIN = "https://evil.example.com"
@@ -212,17 +211,6 @@ async def test_readyz_is_503_when_the_database_does_not_answer(settings, clock):
 # --- metrics --------------------------------------------------------------------------------
 
 
-async def samples(api: Api) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = await api.client.get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
-
-
 def requests_of(found: dict, operation: str, outcome: str) -> float:
     labels = (("operation", operation), ("outcome", outcome))
     return found.get(("tilpass_graphql_requests_total", labels), 0.0)
@@ -243,7 +231,7 @@ async def test_metrics_count_requests_by_operation_and_outcome(api):
     )
     assert too_large.status_code == 413
     # When Prometheus scrapes
-    found = await samples(api)
+    found = await samples(api.client)
     # Then each request is counted once, under its operation and outcome
     assert requests_of(found, "query:patientPanel", "ok") == 3
     assert requests_of(found, "query:practice", "refused") == 1
@@ -270,7 +258,7 @@ async def test_metrics_count_response_cache_hits(api):
     first = await api.client.get(url)
     await api.client.get(url)
     await api.client.get(url, headers={"If-None-Match": first.headers["etag"]})
-    found = await samples(api)
+    found = await samples(api.client)
     hits = ("tilpass_response_cache_hits_total", (("operation", "query:patientPanel"),))
     assert found[hits] == 2  # the second request and the 304; the first one ran
     assert requests_of(found, "query:patientPanel", "ok") == 3
@@ -280,11 +268,7 @@ async def test_metrics_of_one_app_are_its_own(api, db, settings, clock):
     await api.data(PANEL, {"herId": STORGATA})
     services = Services(db=db, catalog=load_catalog(), verifier=BrokenVerifier(), clock=clock)
     async with await app_client(services, settings) as other:
-        found = {
-            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families((await other.get("/metrics")).text)
-            for sample in family.samples
-        }
+        found = await samples(other)
     assert requests_of(found, "query:patientPanel", "ok") == 0
 
 
