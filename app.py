@@ -186,6 +186,7 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
         graphql_ide=None if settings.production else "graphiql",
         documents=persisted_documents(settings),
         graphiql_free_form=not settings.production,
+        plain_reads=not settings.tracing,
     )
     app = Starlette(
         routes=[

@@ -39,6 +39,7 @@ from edge.documents import PersistedDocuments
 from edge.metrics import NAMED_DOCUMENT, note_outcome
 from schema.context import NOTE_KEY, Context
 from schema.errors import present_error
+from schema.plain_reads import PlainReads
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -173,14 +174,18 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         *args: Any,
         documents: PersistedDocuments | None = None,
         graphiql_free_form: bool = False,
+        plain_reads: bool = True,
         **kwargs: Any,
     ) -> None:
         """`documents`: the persisted documents and whether only they may run;
         `graphiql_free_form`: whether GraphiQL's requests may run any document all the same
-        (development)."""
+        (development); `plain_reads`: whether patient reads skip graphql-core's executor once
+        their document has run (schema.plain_reads; off where extensions must see every
+        execution, as traces do)."""
         super().__init__(*args, **kwargs)
         self.documents = documents if documents is not None else PersistedDocuments()
         self.graphiql_free_form = graphiql_free_form
+        self.plain_reads = PlainReads(self.schema._schema) if plain_reads else None
 
     @property
     def graphql_ide_html(self) -> str:
@@ -296,15 +301,26 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         request, data = kwargs.get("request"), kwargs.get("request_data")
+        plain = None
         if isinstance(request, Request) and isinstance(data, GraphQLRequestData) and data.query:
             # The metrics name the operation from this: a request may have sent only an id.
             request.scope[NAMED_DOCUMENT] = (data.query, data.operation_name)
+            if self.plain_reads is not None and isinstance(data.variables, dict | None):
+                plain = self.plain_reads
+                result = await plain.execute(
+                    data.query, data.operation_name, data.variables, kwargs.get("context")
+                )
+                if result is not None:
+                    return result
         try:
-            return await super().execute_single(*args, **kwargs)
+            result = await super().execute_single(*args, **kwargs)
         except HTTPException as exc:
             if isinstance(exc.__cause__, InvalidOperationTypeError):
                 raise HTTPException(405, MUTATION_OVER_GET) from exc
             raise
+        if plain is not None and not result.errors and data is not None:
+            plain.learn(data.query, data.operation_name)  # type: ignore[arg-type]
+        return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult
