@@ -91,9 +91,10 @@ end
 """
 
 
-def server_stack() -> str:
-    """What `uvicorn` picks with its defaults ("auto"), as both servers are started."""
-    loop = "uvloop" if util.find_spec("uvloop") else "asyncio"
+def server_stack(loop: str = "auto") -> str:
+    """What `uvicorn` picks with its defaults ("auto") or with `--loop loop`."""
+    if loop == "auto":
+        loop = "uvloop" if util.find_spec("uvloop") else "asyncio"
     http = "httptools" if util.find_spec("httptools") else "h11"
     return f"uvicorn {version('uvicorn')} with {loop} and {http}, one worker"
 
@@ -102,7 +103,7 @@ def pinned(core: int) -> list[str]:
     return ["taskset", "-c", str(core)] if shutil.which("taskset") and os.cpu_count() > 1 else []
 
 
-def start(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start(app: str, port: int, env: dict[str, str], loop: str = "auto") -> subprocess.Popen[bytes]:
     command = [
         *pinned(0),
         sys.executable,
@@ -116,6 +117,8 @@ def start(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
         "--log-level",
         "warning",
         "--no-access-log",
+        "--loop",
+        loop,
     ]
     process = subprocess.Popen(command, cwd=PROJECT, env=env)
     deadline = time.monotonic() + 30
@@ -180,6 +183,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--service-loop",
+        choices=["auto", "asyncio", "uvloop"],
+        default="auto",
+        help="the service's event loop (the baselines always get uvicorn's fastest)",
+    )
+    parser.add_argument("--only", help="run only the scenarios whose name contains this")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -192,7 +202,7 @@ def main() -> int:
 
     base_port, app_port, shape_port = 18001, 18002, 18003
     baseline = start("bench.baseline:app", base_port, env)
-    service = start("app:app", app_port, env)
+    service = start("app:app", app_port, env, args.service_loop)
     shaped = None
     try:
         app_url = f"http://127.0.0.1:{app_port}/graphql"
@@ -248,6 +258,8 @@ def main() -> int:
             by_id,
             LUA_GET_304.format(etag=lua_string(by_id_etag)),
         )
+        if args.only:
+            scenarios = {k: v for k, v in scenarios.items() if args.only in k}
         baseline_url = f"http://127.0.0.1:{base_port}/graphql"
         # Warm up both.
         wrk(baseline_url, "", 2, args.connections)
@@ -262,7 +274,10 @@ def main() -> int:
                 run = wrk(url, script, args.seconds, args.connections)
                 run["ratio"] = run["rps"] / base["rps"]
                 results[name].append(run)
-        print(f"all servers: {server_stack()}; wrk -t1 -c{args.connections} on core 1")
+        print(
+            f"baselines: {server_stack()}; service: {server_stack(args.service_loop)};"
+            f" wrk -t1 -c{args.connections} on core 1"
+        )
         print(
             f"{'scenario':30} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'non-2xx':>8}"
         )

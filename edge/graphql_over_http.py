@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from cross_web import HTTPException
@@ -154,6 +155,12 @@ def _quality(media_type: str, ranges: list[tuple[str, float]]) -> tuple[float, i
 def is_json_content(content_type: str | None) -> bool:
     if not content_type:
         return False
+    return _is_json_content(content_type)
+
+
+# Clients send a handful of spellings; parsing one takes the email package's header parser.
+@lru_cache(maxsize=64)
+def _is_json_content(content_type: str) -> bool:
     try:
         media, params = parse_content_type(content_type)
     except Exception:
@@ -195,12 +202,10 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming its document by id has no `query` either, and is no browser visit.
+        if not super().should_render_graphql_ide(request):
+            return False
         params = request.query_params
-        return (
-            "documentId" not in params
-            and "extensions" not in params
-            and super().should_render_graphql_ide(request)
-        )
+        return "documentId" not in params and "extensions" not in params
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

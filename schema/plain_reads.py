@@ -25,6 +25,7 @@ import inspect
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
@@ -50,11 +51,13 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path, Undefined, is_iterable
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionResult
 
 # The root fields planned here: their resolvers read nothing of `info` but the context.
 PLAIN_ROOT_FIELDS = frozenset({"patientService", "patientPanel"})
 MAX_PLANS = 256
+DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
 
 Complete = Callable[[Any], Any]
 
@@ -249,7 +252,7 @@ class _Planner:
             if field is None or field.args or not getattr(field.resolve, "_is_default", False):
                 raise NotPlain  # a resolver of its own, or arguments
             inner = [n.selection_set for n in nodes if n.selection_set]
-            getters.append((key, _field(field.resolve, self.completer(field.type, inner))))
+            getters.append((key, _field(field, self.completer(field.type, inner))))
         return _object(type_.is_type_of, getters)
 
 
@@ -257,9 +260,14 @@ def _constant(value: str) -> Callable[[Any], Any]:
     return lambda source: value
 
 
-def _field(resolve: Callable[..., Any], complete: Complete) -> Callable[[Any], Any]:
-    # strawberry's getter for a field without a resolver takes no info (it reads the attribute).
-    return lambda source: complete(resolve(source, None))
+def _field(field: GraphQLField, complete: Complete) -> Callable[[Any], Any]:
+    definition = field.extensions.get(DEFINITION)
+    if getattr(definition, "default_resolver", None) is getattr:
+        # What strawberry's getter for a field without a resolver comes down to.
+        read = attrgetter(definition.python_name)  # type: ignore[union-attr]
+        return lambda source: complete(read(source))
+    resolve = field.resolve
+    return lambda source: complete(resolve(source, None))  # type: ignore[misc]
 
 
 def _object(is_type_of: Any, getters: list[tuple[str, Callable[[Any], Any]]]) -> Complete:
