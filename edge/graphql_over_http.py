@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
 from cross_web import HTTPException
@@ -32,18 +31,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from edge.documents import PersistedDocuments
 from edge.metrics import NAMED_DOCUMENT, note_outcome
+from edge.negotiation import GRAPHQL_RESPONSE, JSON, is_json_content, negotiate
 from schema.context import NOTE_KEY, Context
 from schema.errors import present_error
 from schema.plain_reads import PlainReads
 
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-JSON = "application/json"
 # Set on the request's scope when the result is a request error rather than field errors.
 REQUEST_ERROR = "tilpass.request_error"
 # GraphiQL (development only) marks its requests with this header, so that it keeps working
@@ -63,6 +60,8 @@ MUTATION_OVER_GET = "Endringer (mutation) må sendes med POST."
 NOT_A_REQUEST = "Forespørselen må være et JSON-objekt med en GraphQL-forespørsel."
 BAD_OPERATION_NAME = "operationName må være en tekst eller null."
 NOT_JSON = "Forespørselen er ikke gyldig JSON."
+
+FIELD_TYPES = {"query": str, "variables": dict, "operationName": str, "extensions": dict}
 
 CODES = {
     400: "BAD_REQUEST",
@@ -91,81 +90,6 @@ async def send_json(
     ]
     await send({"type": "http.response.start", "status": status, "headers": start_headers})
     await send({"type": "http.response.body", "body": body})
-
-
-def negotiate(accept: str | None) -> str | None:
-    """The media type to answer in, or None when the client accepts neither of ours.
-
-    The highest quality wins, then the most specific match; a client that names
-    application/graphql-response+json gets it, one that only accepts wildcards gets
-    application/json, which every client from before the specification understands."""
-    if accept is None or not accept.strip():
-        return JSON
-    ranges = _media_ranges(accept)
-    best: tuple[float, int, int] | None = None
-    chosen = None
-    for candidate in (GRAPHQL_RESPONSE, JSON):
-        quality, specificity = _quality(candidate, ranges)
-        if quality <= 0:
-            continue
-        named = specificity == 3
-        rank = (quality, specificity, int((candidate == GRAPHQL_RESPONSE) == named))
-        if best is None or rank > best:
-            best, chosen = rank, candidate
-    return chosen
-
-
-def _media_ranges(accept: str) -> list[tuple[str, float]]:
-    ranges = []
-    for part in accept.split(","):
-        media, *params = (piece.strip() for piece in part.split(";"))
-        if "/" not in media:
-            continue
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = min(max(float(value), 0.0), 1.0)
-                except ValueError:
-                    quality = 0.0
-        ranges.append((media.lower(), quality))
-    return ranges
-
-
-def _quality(media_type: str, ranges: list[tuple[str, float]]) -> tuple[float, int]:
-    """The quality the most specific matching range gives `media_type`, and how specific
-    that range is: 3 for the type itself, 2 for type/*, 1 for */*, 0 for no match."""
-    kind = media_type.split("/")[0]
-    best = (0.0, 0)
-    for media, quality in ranges:
-        if media == media_type:
-            specificity = 3
-        elif media == f"{kind}/*":
-            specificity = 2
-        elif media == "*/*":
-            specificity = 1
-        else:
-            continue
-        if specificity > best[1]:
-            best = (quality, specificity)
-    return best
-
-
-def is_json_content(content_type: str | None) -> bool:
-    if not content_type:
-        return False
-    return _is_json_content(content_type)
-
-
-# Clients send a handful of spellings; parsing one takes the email package's header parser.
-@lru_cache(maxsize=64)
-def _is_json_content(content_type: str) -> bool:
-    try:
-        media, params = parse_content_type(content_type)
-    except Exception:
-        return False
-    return media == JSON and params.get("charset", "utf-8").lower() in ("utf-8", "utf8")
 
 
 class NotJSON(HTTPException):
@@ -227,7 +151,9 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         if request.method == "POST" and not is_json_content(request.headers.get("content-type")):
             return self._refuse(request, 415, UNSUPPORTED_MEDIA_TYPE, media_type)
         try:
-            response = await self.run(request)
+            response = await self._plain(request)
+            if response is None:
+                response = await self.run(request)
         except HTTPException as exc:
             status = exc.status_code
             not_json = isinstance(exc, NotJSON) and request.method == "POST"
@@ -289,10 +215,12 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 parsed.query,
                 document_id=await self._document_id(request, parsed),
                 extensions=parsed.extensions,
-                free_form=self.graphiql_free_form
-                and request.headers.get(GRAPHIQL_HEADER) == GRAPHIQL,
+                free_form=self._free_form(request),
             )
         return parsed
+
+    def _free_form(self, request: Any) -> bool:
+        return self.graphiql_free_form and request.headers.get(GRAPHIQL_HEADER) == GRAPHIQL
 
     async def _document_id(self, request: Any, parsed: GraphQLRequestData) -> object:
         if request.method == "GET":
@@ -306,26 +234,50 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         request, data = kwargs.get("request"), kwargs.get("request_data")
-        plain = None
-        if isinstance(request, Request) and isinstance(data, GraphQLRequestData) and data.query:
+        named = isinstance(request, Request) and isinstance(data, GraphQLRequestData) and data.query
+        if named:
             # The metrics name the operation from this: a request may have sent only an id.
             request.scope[NAMED_DOCUMENT] = (data.query, data.operation_name)
-            if self.plain_reads is not None and isinstance(data.variables, dict | None):
-                plain = self.plain_reads
-                result = await plain.execute(
-                    data.query, data.operation_name, data.variables, kwargs.get("context")
-                )
-                if result is not None:
-                    return result
         try:
             result = await super().execute_single(*args, **kwargs)
         except HTTPException as exc:
             if isinstance(exc.__cause__, InvalidOperationTypeError):
                 raise HTTPException(405, MUTATION_OVER_GET) from exc
             raise
-        if plain is not None and not result.errors and data is not None:
-            plain.learn(data.query, data.operation_name)  # type: ignore[arg-type]
+        if named and self.plain_reads is not None and not result.errors:
+            self.plain_reads.learn(data.query, data.operation_name)
         return result
+
+    async def _plain(self, request: Request) -> Response | None:
+        """A patient read whose document is planned (schema/plain_reads.py), answered without
+        strawberry's request handling, which cost as much as the read itself; None for
+        anything else, which `run` then handles in full, and reports if it is wrong."""
+        plain = self.plain_reads
+        accept = request.headers.get("accept", "")
+        if plain is None or "multipart/" in accept or "event-stream" in accept:
+            return None  # the last two are strawberry's streaming transports
+        data = await _request_fields(request)
+        if data is None:
+            return None
+        try:
+            query = self.documents.resolve(
+                data.get("query"),
+                document_id=data.get("documentId"),
+                extensions=data.get("extensions"),
+                free_form=self._free_form(request),
+            )
+        except HTTPException:
+            return None
+        operation_name = data.get("operationName")
+        if query is None or not plain.planned(query, operation_name):
+            return None
+        request.scope[NAMED_DOCUMENT] = (query, operation_name)
+        context = await self.get_context(request, await self.get_sub_response(request))
+        result = await plain.execute(query, operation_name, data.get("variables"), context)
+        if result is None:
+            return None
+        body = await self.process_result(request, result)
+        return Response(self.encode_json(body), media_type=JSON)
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -348,6 +300,31 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         elif _unavailable(result):
             request.scope[REQUEST_ERROR] = 503
         return body
+
+
+async def _request_fields(request: Request) -> dict[str, Any] | None:
+    """The request's fields, when they have the types GraphQL over HTTP asks for; None when
+    not, and strawberry's parsing reports what is wrong."""
+    if request.method == "POST":
+        try:
+            data = json.loads(await request.body())
+        except (RecursionError, ValueError):
+            return None
+    else:
+        data = dict(request.query_params)
+        for name in ("variables", "extensions"):
+            if data.get(name):
+                try:
+                    data[name] = json.loads(data[name])
+                except (RecursionError, ValueError):
+                    return None
+    if not isinstance(data, dict):
+        return None
+    for name, kind in FIELD_TYPES.items():
+        value = data.get(name)
+        if value is not None and not isinstance(value, kind):
+            return None
+    return data
 
 
 def _unavailable(result: ExecutionResult) -> bool:

@@ -101,6 +101,9 @@ class PlainReads:
         if len(self._plans) > MAX_PLANS:
             self._plans.popitem(last=False)
 
+    def planned(self, query: str, operation_name: str | None) -> bool:
+        return self._plans.get((query, operation_name)) is not None
+
     async def execute(
         self,
         query: str,

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from edge.graphql_over_http import negotiate
+from edge.negotiation import negotiate
 from tests.conftest import ASTRID, STORGATA
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"

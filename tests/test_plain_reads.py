@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from schema.execution import AcyclicExecutionContext
+from web.documents import page_operations
 from tests.conftest import ASTRID, FJORDBYEN, KRISTIAN, STORGATA, TODAY
 from tests.outage_app import instance
 from tests.test_patient import add_absence, choose_form, save_texts
@@ -180,6 +181,52 @@ async def test_documents_the_plan_does_not_cover_stay_on_the_executors_path(api,
         # Then both times the executor answers it
         assert first == second
     assert executions == ["Service", "Service", "Shapes", "Shapes"]
+
+
+# What differs between any two responses: who asked, and when.
+PER_REQUEST_HEADERS = {"x-request-id", "date"}
+
+
+def whole(response) -> tuple[int, dict[str, str], str]:
+    headers = {k: v for k, v in response.headers.items() if k not in PER_REQUEST_HEADERS}
+    return response.status_code, headers, response.text
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
+async def test_a_plain_read_sends_the_same_response_as_the_executor(api, executions, accept):
+    # Given the patient's practice has settings
+    await settings_worth_showing(api)
+    executions.clear()
+    variables = {"herId": STORGATA, "service": "RESEPTFORNYELSE", "hpr": ASTRID}
+    responses = []
+    # When the same read comes twice, as POST, with only its extensions different
+    for _ in range(2):
+        body = {"query": SERVICE, "variables": variables, "extensions": {"n": next(COUNTER)}}
+        response = await api.client.post("/graphql", json=body, headers={"Accept": accept})
+        responses.append(whole(response))
+    # Then status, headers (ETag and all) and body are the same; the second skipped the executor
+    assert responses[0] == responses[1]
+    assert responses[0][0] == 200
+    assert executions == ["Service"]
+
+
+async def test_the_patient_page_s_own_document_by_id_over_get(api, executions):
+    # Given the patient page's PatientPanel document, asked by its id over GET
+    panel = next(op for op in page_operations() if op.name == "PatientPanel")
+    await settings_worth_showing(api)
+    executions.clear()
+    variables = json.dumps({"herId": STORGATA, "hpr": ASTRID})
+    responses = []
+    for _ in range(2):
+        # (a parameter nobody reads gives each URL its own entry in the response cache)
+        params = {"documentId": f"sha256:{panel.id}", "variables": variables, "n": next(COUNTER)}
+        responses.append(whole(await api.client.get("/graphql", params=params)))
+    # When it comes again, then the executor ran it once and the answers agree
+    assert executions == ["PatientPanel"]
+    assert responses[0] == responses[1]
+    answer = json.loads(responses[0][2])
+    assert responses[0][0] == 200 and "errors" not in answer
+    assert answer["data"]["patientPanel"]["services"][0]["absence"]  # Astrid is away today
 
 
 async def test_a_refusal_is_reported_as_the_executor_reports_it(tmp_path: Path, executions):
