@@ -3,10 +3,13 @@
 `app` returns a fixed JSON dict (the comparison the ratios use). `same_shape` answers with
 the very status line, headers and body that the service gave a patient request (read from
 the JSON file named by BENCH_SHAPE_FILE, written by bench/compare.py), after reading the
-request body: it shows what the answer's size and headers cost on their own."""
+request body: it shows what the answer's size and headers cost on their own. `burning`
+spends BENCH_BURN_MS of CPU per request (busy, allocating nothing) before answering: what
+the server and its event loop make of requests that cost as much as a cold patient read."""
 
 import json
 import os
+import time
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -40,3 +43,19 @@ def _shaped() -> Starlette:
 
 
 same_shape = _shaped()
+
+
+def _burning() -> Starlette:
+    seconds = float(os.environ.get("BENCH_BURN_MS", "0.5")) / 1000
+
+    async def burn(request: Request) -> JSONResponse:
+        await request.body()
+        until = time.perf_counter() + seconds
+        while time.perf_counter() < until:
+            pass
+        return JSONResponse(PAYLOAD)
+
+    return Starlette(routes=[Route("/graphql", burn, methods=["GET", "POST"])])
+
+
+burning = _burning()

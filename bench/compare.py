@@ -1,6 +1,7 @@
 """Loads the patient view and a baseline Starlette app side by side with wrk.
 
     .venv/bin/python bench/compare.py [--seconds 10] [--rounds 3] [--connections 32]
+        [--service-loop auto|asyncio|uvloop] [--only NAME] [--fairness MS]
 
 All servers run under uvicorn with one worker, pinned to core 0 (taskset, where there is
 one); wrk runs on core 1. The scenarios alternate with the baseline in every round, so
@@ -178,6 +179,33 @@ def lua_string(text: str) -> str:
     return json.dumps(text)  # a JSON string literal is a valid Lua string literal here
 
 
+def fairness(burn_ms: float, seconds: int, rounds: int, connections: int) -> int:
+    """How each event loop shares one core among connections whose requests each cost
+    `burn_ms` of CPU: under saturation the p50 is the queue (connections x cost) on both; the
+    p99 shows how evenly the loop serves them."""
+    env = {**os.environ, "BENCH_BURN_MS": str(burn_ms)}
+    post = LUA_POST.format(body=lua_string("{}"))
+    results: dict[str, list[dict[str, float]]] = {"uvloop": [], "asyncio": []}
+    for _ in range(rounds):
+        for loop, runs in results.items():
+            server = start("bench.baseline:burning", 18004, env, loop)
+            try:
+                wrk("http://127.0.0.1:18004/graphql", post, 2, connections)
+                runs.append(wrk("http://127.0.0.1:18004/graphql", post, seconds, connections))
+            finally:
+                server.terminate()
+                server.wait()
+    print(f"bare Starlette burning {burn_ms} ms per request; wrk -t1 -c{connections} on core 1")
+    print(f"{'loop':10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    for loop, runs in results.items():
+        print(
+            f"{loop:10} {statistics.median(r['rps'] for r in runs):9.0f}"
+            f" {statistics.median(r['p50'] for r in runs):8.2f}"
+            f" {statistics.median(r['p99'] for r in runs):8.2f}"
+        )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
@@ -190,9 +218,17 @@ def main() -> int:
         help="the service's event loop (the baselines always get uvicorn's fastest)",
     )
     parser.add_argument("--only", help="run only the scenarios whose name contains this")
+    parser.add_argument(
+        "--fairness",
+        type=float,
+        metavar="MS",
+        help="instead: a bare app burning MS of CPU per request, on uvloop and on asyncio",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
+    if args.fairness is not None:
+        return fairness(args.fairness, args.seconds, args.rounds, args.connections)
 
     folder = Path(tempfile.mkdtemp(prefix="tilpass-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TILPASS_")}

@@ -173,6 +173,77 @@ async def api(db: Database, settings: Settings, clock: Clock):
         await services.stop()
 
 
+# --- set things up through the admin mutations, as a GP does ---------------------------
+
+SAVE_TEXTS = """
+mutation SaveTexts($input: SaveTextsInput!) {
+  saveTexts(input: $input) { userErrors { field code message } }
+}
+"""
+
+CHOOSE_FORM = """
+mutation ChooseForm($input: ChooseFormInput!) {
+  chooseForm(input: $input) { userErrors { field code message } }
+}
+"""
+
+ADD_ABSENCE = """
+mutation AddAbsence($input: AddAbsenceInput!) {
+  addAbsence(input: $input) { absence { id } userErrors { field code message } }
+}
+"""
+
+
+async def save_texts(api, her_id: int, texts: dict[str, str | None], hpr: int = KRISTIAN):
+    data = await api.data(
+        SAVE_TEXTS,
+        {
+            "input": {
+                "herId": her_id,
+                "texts": [{"slot": slot, "text": text} for slot, text in texts.items()],
+            }
+        },
+        hpr=hpr,
+    )
+    assert data["saveTexts"]["userErrors"] == []
+
+
+async def choose_form(api, her_id: int, entry_point: str, form_id: str | None, hpr: int = KRISTIAN):
+    data = await api.data(
+        CHOOSE_FORM,
+        {"input": {"herId": her_id, "entryPoint": entry_point, "formId": form_id}},
+        hpr=hpr,
+    )
+    assert data["chooseForm"]["userErrors"] == []
+
+
+async def add_absence(
+    api,
+    start: date,
+    end: date,
+    services: list[str],
+    *,
+    practitioner: int = ASTRID,
+    her_id: int = STORGATA,
+    hpr: int = KRISTIAN,
+):
+    data = await api.data(
+        ADD_ABSENCE,
+        {
+            "input": {
+                "herId": her_id,
+                "practitionerHpr": practitioner,
+                "from": start.isoformat(),
+                "to": end.isoformat(),
+                "services": services,
+            }
+        },
+        hpr=hpr,
+    )
+    assert data["addAbsence"]["userErrors"] == []
+    assert data["addAbsence"]["absence"]["id"]
+
+
 def as_json(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 

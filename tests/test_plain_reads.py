@@ -14,10 +14,18 @@ from typing import Any
 import pytest
 
 from schema.execution import AcyclicExecutionContext
-from web.documents import page_operations
-from tests.conftest import ASTRID, FJORDBYEN, KRISTIAN, STORGATA, TODAY
+from tests.conftest import (
+    ASTRID,
+    FJORDBYEN,
+    KRISTIAN,
+    STORGATA,
+    TODAY,
+    add_absence,
+    choose_form,
+    save_texts,
+)
 from tests.outage_app import instance
-from tests.test_patient import add_absence, choose_form, save_texts
+from web.documents import page_operations
 
 SERVICE = """
 query Service($herId: Int!, $service: Service!, $hpr: Int, $on: Date, $language: Language) {
