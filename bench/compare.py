@@ -1,7 +1,7 @@
 """Loads the patient view and a baseline Starlette app side by side with wrk.
 
     .venv/bin/python bench/compare.py [--seconds 10] [--rounds 3] [--connections 32]
-        [--service-loop auto|asyncio|uvloop] [--only NAME] [--fairness MS]
+        [--service-loop auto|asyncio|uvloop] [--only REGEX] [--fairness MS]
 
 All servers run under uvicorn with one worker, pinned to core 0 (taskset, where there is
 one); wrk runs on core 1. The scenarios alternate with the baseline in every round, so
@@ -217,7 +217,7 @@ def main() -> int:
         default="auto",
         help="the service's event loop (the baselines always get uvicorn's fastest)",
     )
-    parser.add_argument("--only", help="run only the scenarios whose name contains this")
+    parser.add_argument("--only", help="run only the scenarios whose name this regex finds")
     parser.add_argument(
         "--fairness",
         type=float,
@@ -295,7 +295,7 @@ def main() -> int:
             LUA_GET_304.format(etag=lua_string(by_id_etag)),
         )
         if args.only:
-            scenarios = {k: v for k, v in scenarios.items() if args.only in k}
+            scenarios = {k: v for k, v in scenarios.items() if re.search(args.only, k)}
         baseline_url = f"http://127.0.0.1:{base_port}/graphql"
         # Warm up both.
         wrk(baseline_url, "", 2, args.connections)
