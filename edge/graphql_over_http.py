@@ -116,7 +116,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         super().__init__(*args, **kwargs)
         self.documents = documents if documents is not None else PersistedDocuments()
         self.graphiql_free_form = graphiql_free_form
-        self.plain_reads = PlainReads(self.schema._schema) if plain_reads else None
+        self.plain_reads = PlainReads(self.schema) if plain_reads else None
 
     @property
     def graphql_ide_html(self) -> str:

@@ -22,18 +22,21 @@ is reported the executor's way: the field is null and the error points at it.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
+import strawberry
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
+    GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -44,6 +47,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    get_nullable_type,
     is_abstract_type,
     is_leaf_type,
     located_error,
@@ -59,6 +63,8 @@ PLAIN_ROOT_FIELDS = frozenset({"patientService", "patientPanel"})
 MAX_PLANS = 256
 DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
 
+log = logging.getLogger("tilpass")
+
 Complete = Callable[[Any], Any]
 
 
@@ -66,11 +72,15 @@ class NotPlain(Exception):
     """The document or the value needs the full executor."""
 
 
+Resolve = Callable[[GraphQLResolveInfo, dict[str, Any]], Any]
+
+
 @dataclass(frozen=True, slots=True)
 class RootField:
     key: str
     nodes: list[FieldNode]
     field: GraphQLField
+    resolve: Resolve
     complete: Complete
 
 
@@ -84,8 +94,9 @@ class Plan:
 class PlainReads:
     """The plans of one schema's plain patient documents, keyed by text and operation name."""
 
-    def __init__(self, schema: GraphQLSchema) -> None:
-        self.schema = schema
+    def __init__(self, schema: strawberry.Schema) -> None:
+        self.strawberry_schema = schema
+        self.schema: GraphQLSchema = schema._schema
         self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
 
     def learn(self, query: str, operation_name: str | None) -> None:
@@ -96,6 +107,9 @@ class PlainReads:
         try:
             plan: Plan | None = self._plan(query, operation_name)
         except NotPlain:
+            plan = None
+        except Exception:  # a plan is worth no failed request: the full path goes on
+            log.exception("could not plan a document; it keeps taking the full path")
             plan = None
         self._plans[key] = plan
         if len(self._plans) > MAX_PLANS:
@@ -145,7 +159,7 @@ class PlainReads:
                         None,
                         None,
                     )
-                    value = root.field.resolve(None, info, **args)
+                    value = root.resolve(info, args)
                     if inspect.isawaitable(value):
                         value = await value
                 except Exception as exc:  # reported as the executor reports it
@@ -178,10 +192,49 @@ class PlainReads:
                 raise NotPlain
             field = query_type.fields[name]
             sub_selections = [n.selection_set for n in nodes if n.selection_set]
-            roots.append(
-                RootField(key, nodes, field, planner.completer(field.type, sub_selections))
-            )
+            complete = planner.completer(field.type, sub_selections)
+            roots.append(RootField(key, nodes, field, self._resolver(field), complete))
         return Plan(operation, fragments, tuple(roots))
+
+    def _resolver(self, field: GraphQLField) -> Resolve:
+        """How to call the root field's resolver with graphql-core's argument values. For a
+        plain function of leaf arguments (scalars, enums) and perhaps `info`, strawberry's
+        wrapper comes down to this: the values as they are, under their Python names, which
+        saves converting every argument by inspecting its type on every request."""
+        definition = field.extensions.get(DEFINITION)
+        resolver = getattr(definition, "base_resolver", None)
+        if (
+            resolver is None
+            or definition.extensions  # type: ignore[union-attr]
+            or self.strawberry_schema.exception_handlers
+            or resolver.self_parameter is not None
+            or resolver.parent_parameter is not None
+            or resolver.root_parameter is not None
+            or not all(_plain_argument(argument.type) for argument in field.args.values())
+        ):
+            return lambda info, args: field.resolve(None, info, **args)  # type: ignore[misc]
+        config = self.strawberry_schema.config
+        names = [
+            (config.name_converter.from_argument(argument), argument.python_name)
+            for argument in definition.arguments  # type: ignore[union-attr]
+        ]
+        info_name = resolver.info_parameter.name if resolver.info_parameter else None
+        call = resolver.wrapped_func
+
+        def resolve(info: GraphQLResolveInfo, args: dict[str, Any]) -> Any:
+            kwargs = {python: args[name] for name, python in names if name in args}
+            if info_name is not None:
+                kwargs[info_name] = config.info_class(_raw_info=info, _field=definition)
+            return call(**kwargs)
+
+        return resolve
+
+
+def _plain_argument(type_: GraphQLInputType) -> bool:
+    """Whether strawberry passes the argument's value on as graphql-core coerced it: so for
+    scalars and enums, but IDs, which may be relay's GlobalID, it decodes."""
+    named = get_nullable_type(type_)
+    return is_leaf_type(named) and named.name != "ID"  # type: ignore[union-attr]
 
 
 def _name(operation: OperationDefinitionNode) -> str | None:

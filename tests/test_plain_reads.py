@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from schema.execution import AcyclicExecutionContext
+from schema.plain_reads import PlainReads
 from tests.conftest import (
     ASTRID,
     FJORDBYEN,
@@ -259,3 +260,17 @@ async def test_a_refusal_is_reported_as_the_executor_reports_it(tmp_path: Path, 
     assert answer["data"] == {"patientService": None}
     assert answer["errors"][0]["path"] == ["patientService"]
     assert answer["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+async def test_a_document_that_cannot_be_planned_is_still_answered(api, executions, monkeypatch):
+    # Given planning fails outright (a bug in the planner, say)
+    def broken(self, query, operation_name):
+        raise RuntimeError("planner bug")
+
+    monkeypatch.setattr(PlainReads, "_plan", broken)
+    variables = {"herId": STORGATA, "service": "RESEPTFORNYELSE"}
+    # When a patient document comes twice, then both get their answer, from the executor
+    first, second = await twice(api, SERVICE, variables)
+    assert first == second
+    assert json.loads(first)["data"]["patientService"]["title"]
+    assert executions == ["Service", "Service"]
