@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from cross_web import HTTPException
@@ -65,11 +66,49 @@ FIELD_TYPES = {"query": str, "variables": dict, "operationName": str, "extension
 
 CODES = {
     400: "BAD_REQUEST",
+    404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     406: "NOT_ACCEPTABLE",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
+
+
+# strawberry's own refusals of a request, in the words the rest of the API uses.
+STRAWBERRY_REFUSALS = {
+    "No GraphQL query found in the request": (
+        "Forespørselen har ingen GraphQL-spørring: send query eller documentId."
+    ),
+    "The GraphQL operation's `query` must be a string or null, if provided.": (
+        "query må være en tekst eller null."
+    ),
+    "The GraphQL operation's `variables` must be an object or null, if provided.": (
+        "variables må være et JSON-objekt eller null."
+    ),
+    "The GraphQL operation's `extensions` must be an object or null, if provided.": (
+        "extensions må være et JSON-objekt eller null."
+    ),
+    "Batching is not enabled": (
+        "Én forespørsel kan bare ha én GraphQL-operasjon (batching er slått av)."
+    ),
+    "Too many operations": "Én forespørsel kan bare ha én GraphQL-operasjon.",
+    "Can't get GraphQL operation type": (
+        "Dokumentet har ikke nøyaktig én operasjon: oppgi operationName."
+    ),
+    "Not Found": "GraphiQL er ikke slått på her; send GraphQL-forespørsler med POST eller GET.",
+}
+UNKNOWN_OPERATION = re.compile(r'Unknown operation named "(.*)"\.', re.DOTALL)
+
+
+def in_norwegian(reason: str) -> str:
+    """A refusal's message for the client: strawberry's English ones translated."""
+    known = STRAWBERRY_REFUSALS.get(reason)
+    if known is not None:
+        return known
+    unknown = UNKNOWN_OPERATION.fullmatch(reason)
+    if unknown is not None:
+        return f"Dokumentet har ingen operasjon som heter «{unknown.group(1)}»."
+    return reason
 
 
 def error_body(message: str, status: int, code: str | None = None) -> dict[str, Any]:
@@ -156,10 +195,12 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 response = await self.run(request)
         except HTTPException as exc:
             status = exc.status_code
+            # The code follows what was wrong, not the status application/json reports it with.
+            code = getattr(exc, "code", None) or CODES.get(status)
             not_json = isinstance(exc, NotJSON) and request.method == "POST"
             if status == 400 and media_type == JSON and not not_json:
                 status = 200
-            return self._refuse(request, status, exc.reason, media_type, getattr(exc, "code", None))
+            return self._refuse(request, status, in_norwegian(exc.reason), media_type, code)
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
         failure = request.scope.get(REQUEST_ERROR)
         if media_type == GRAPHQL_RESPONSE and failure is not None:

@@ -193,6 +193,38 @@ async def post(api, case: Case) -> httpx.Response:
     return await api.client.send(request)
 
 
+# strawberry's refusals of a request, as the client reads them: Norwegian, with a stable code
+# under both media types (application/json reports them with 200).
+REFUSALS = {
+    "no query": ({"notquery": TYPENAME}, "Forespørselen har ingen GraphQL-spørring"),
+    "query not a string": ({"query": 0}, "query må være en tekst eller null"),
+    "variables not an object": (
+        {"query": TYPENAME, "variables": "x"},
+        "variables må være et JSON-objekt eller null",
+    ),
+    "extensions not an object": (
+        {"query": TYPENAME, "extensions": 1},
+        "extensions må være et JSON-objekt eller null",
+    ),
+    "batch": ([{"query": TYPENAME}, {"query": TYPENAME}], "bare ha én GraphQL-operasjon"),
+    "unknown operationName": (
+        {"query": NAMED, "operationName": "Other"},
+        "Dokumentet har ingen operasjon som heter «Other».",
+    ),
+}
+
+
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])
+@pytest.mark.parametrize("name", list(REFUSALS))
+async def test_request_refusals_are_in_norwegian_with_a_stable_code(api, name, accept):
+    body, message = REFUSALS[name]
+    response = await post(api, Case(body, accept, 0))
+    assert response.status_code == (400 if accept == GRAPHQL_RESPONSE else 200)
+    (error,) = response.json()["errors"]
+    assert message in error["message"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+
+
 @pytest.mark.parametrize("name", list(CASES))
 async def test_post_as_the_specification_says(api, name):
     case = CASES[name]

@@ -199,7 +199,7 @@ async def test_batching_is_off_with_a_clear_error(api):
         headers={"Accept": GRAPHQL_RESPONSE},
     )
     assert response.status_code == 400
-    assert "Batching is not enabled" in response.json()["errors"][0]["message"]
+    assert "batching er slått av" in response.json()["errors"][0]["message"]
 
 
 # --- errors: masked when unexpected, readable otherwise -------------------------------------
