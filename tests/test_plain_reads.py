@@ -79,11 +79,16 @@ SERVICE_WITH_DIRECTIVE = SERVICE.replace("lead offered", "lead @include(if: true
 COUNTER = itertools.count()
 
 
-async def ask(client, document: str, variables: dict[str, Any], **headers: str) -> str:
-    """The response body; every request a new body (its `extensions`), so none is answered
-    from the response cache."""
+async def post_anew(client, document: str, variables: dict[str, Any], **headers: str):
+    """A POST whose body no earlier request had (its `extensions`), so the response cache
+    cannot answer it."""
     body = {"query": document, "variables": variables, "extensions": {"n": next(COUNTER)}}
-    response = await client.post("/graphql", json=body, headers=headers)
+    return await client.post("/graphql", json=body, headers=headers)
+
+
+async def ask(client, document: str, variables: dict[str, Any]) -> str:
+    """The response body of `post_anew`."""
+    response = await post_anew(client, document, variables)
     assert response.status_code in (200, 503), response.text
     return response.text
 
@@ -210,9 +215,7 @@ async def test_a_plain_read_sends_the_same_response_as_the_executor(api, executi
     responses = []
     # When the same read comes twice, as POST, with only its extensions different
     for _ in range(2):
-        body = {"query": SERVICE, "variables": variables, "extensions": {"n": next(COUNTER)}}
-        response = await api.client.post("/graphql", json=body, headers={"Accept": accept})
-        responses.append(whole(response))
+        responses.append(whole(await post_anew(api.client, SERVICE, variables, Accept=accept)))
     # Then status, headers (ETag and all) and body are the same; the second skipped the executor
     assert responses[0] == responses[1]
     assert responses[0][0] == 200
