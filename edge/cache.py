@@ -1,12 +1,16 @@
-"""Whole-response caching of the patient view, kept fresh.
+"""Whole-response caching of the patient view, kept fresh and bounded.
 
 The patient page is the hot path: millions of reads, rare writes. A response that only
-public patient fields produced is kept in process memory, keyed by the request as sent and
-the date in Europe/Oslo (so an absence starting tomorrow takes effect at midnight without a
-write), and tagged with the practices it read. It is forgotten
+public patient fields produced is kept in process memory, keyed by what decides the answer
+(edge.cache_key: the document's hash, the operation name, the variables in a canonical form,
+the media type and the date in Europe/Oslo, so an absence starting tomorrow takes effect at
+midnight without a write), and tagged with the practices it read. It is forgotten
 - at once, on this instance, when a mutation here commits a change to one of them;
 - within `edge.changes.POLL_SECONDS` on every other instance, whose change watcher polls
   the database's change counter (edge.changes).
+
+The cache holds at most `MAX_ENTRIES` answers and `MAX_BYTES` bytes of them (bodies, headers
+and keys, with a fixed allowance per entry for the objects around them); the oldest go first.
 
 Responses carry an ETag (a hash of the body, so it changes exactly when the body does) and
 `Cache-Control: no-cache`, so browsers and CDNs revalidate; a GET with a matching
@@ -20,16 +24,20 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from edge.cache_key import Key, key_size, request_key
 from edge.logs import REQUEST_ID_HEADER, request_id_for
 from edge.metrics import NOTE as METRICS_NOTE
 from resolvers.dates import Clock, oslo_date
 from schema.context import NOTE_KEY, ResponseNote
 
 MAX_ENTRIES = 20_000
+MAX_BYTES = 64 * 1024 * 1024
+# What an entry costs beyond its bytes: the Entry, its key tuple, the dictionary slots and the
+# practice index (measured near 700 bytes; rounded up, so the bound errs on the safe side).
+ENTRY_OVERHEAD = 1_024
 GRAPHQL_PATH = "/graphql"
 PUBLIC = b"public, no-cache"
 PRIVATE = b"no-store"
@@ -47,31 +55,46 @@ class Entry:
     # For the metrics of hits: the operation, as the metrics named it when it was stored.
     operation: str
 
+    def size(self) -> int:
+        headers = sum(len(name) + len(value) for name, value in self.headers)
+        return ENTRY_OVERHEAD + len(self.body) + headers + len(self.etag) + len(self.operation)
+
 
 class ResponseCache:
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self.max_entries = max_entries
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        # What the entries hold now, counted as Entry.size and key_size count it.
+        self.bytes = 0
         self.enabled = True
         # Moves on at every invalidation: a response computed across one is not stored,
         # since it may hold what was just invalidated.
         self.epoch = 0
         # Oldest first: dropping the oldest of a plain dict scans past every slot freed
         # before it, which grew to microseconds per miss once the cache was full.
-        self._entries: OrderedDict[Any, Entry] = OrderedDict()
-        self._by_practice: dict[int, set[Any]] = {}
+        self._entries: OrderedDict[Key, Entry] = OrderedDict()
+        self._sizes: dict[Key, int] = {}
+        self._by_practice: dict[int, set[Key]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: Any) -> Entry | None:
+    def get(self, key: Key) -> Entry | None:
         return self._entries.get(key) if self.enabled else None
 
-    def put(self, key: Any, entry: Entry, epoch: int) -> None:
+    def put(self, key: Key, entry: Entry, epoch: int) -> None:
         if not self.enabled or epoch != self.epoch:
             return
-        if len(self._entries) >= self.max_entries:
-            self._drop_oldest()
+        size = entry.size() + key_size(key)
+        if size > self.max_bytes:
+            return
+        self._forget(key)
+        while self._entries and (
+            len(self._entries) >= self.max_entries or self.bytes + size > self.max_bytes
+        ):
+            self._forget(next(iter(self._entries)))
         self._entries[key] = entry
+        self._sizes[key] = size
+        self.bytes += size
         for her_id in entry.her_ids:
             self._by_practice.setdefault(her_id, set()).add(key)
 
@@ -80,14 +103,20 @@ class ResponseCache:
         for her_id in her_ids:
             for key in self._by_practice.pop(her_id, ()):
                 self._entries.pop(key, None)
+                self.bytes -= self._sizes.pop(key, 0)
 
     def clear(self) -> None:
         self.epoch += 1
         self._entries.clear()
+        self._sizes.clear()
         self._by_practice.clear()
+        self.bytes = 0
 
-    def _drop_oldest(self) -> None:
-        key, entry = self._entries.popitem(last=False)
+    def _forget(self, key: Key) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        self.bytes -= self._sizes.pop(key)
         for her_id in entry.her_ids:
             keys = self._by_practice.get(her_id)
             if keys is not None:
@@ -145,20 +174,17 @@ class PatientCache:
         started = time.perf_counter()
         located = self.locate(scope)
         cache = located.cache
-        post = scope["method"] == "POST"
+        method = scope["method"]
+        post = method == "POST"
         body = await _read_body(receive) if post else b""
         today: date = oslo_date(located.clock())
-        key = (
-            scope["method"],
-            scope["query_string"],
-            body,
-            _header(scope, b"content-type"),
-            _header(scope, b"accept"),
-            today,
-        )
-        conditional = None if post else _header(scope, b"if-none-match")
+        # The first of a repeated header counts, as Starlette's request.headers.get has it.
+        request_headers = dict(reversed(scope["headers"]))
+        # None: answered in full and never stored (edge.cache_key says which requests).
+        key = request_key(method, request_headers, scope["query_string"], body, today)
+        conditional = None if post else request_headers.get(b"if-none-match")
 
-        entry = cache.get(key)
+        entry = cache.get(key) if key is not None else None
         if entry is not None:
             await _answer(send, entry, conditional, request_id_for(scope).encode())
             located.on_hit(entry.operation, time.perf_counter() - started)
@@ -176,7 +202,8 @@ class PatientCache:
         metrics_note = scope.get(METRICS_NOTE)
         operation = getattr(metrics_note, "operation", None) or "query"
         entry = Entry(status, kept, payload, etag_of(payload), tuple(note.her_ids), operation)
-        cache.put(key, entry, epoch)
+        if key is not None:
+            cache.put(key, entry, epoch)
         await _answer(send, entry, conditional, request_id)
 
     def _eligible(self, scope: Scope) -> bool:

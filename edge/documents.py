@@ -11,10 +11,13 @@ ones clients registered by sending an id together with its document. With
 TILPASS_TRUSTED_DOCUMENTS=required only manifest documents run: a free-form document is
 refused and nothing can be registered.
 
-Registered documents live in this process only, at most `MAX_REGISTERED` of them (the least
-recently used go first), so that no client can fill the memory with made-up documents; behind
-a load balancer another instance may answer PERSISTED_QUERY_NOT_FOUND once, and the client
-sends the document again, as the protocol has it."""
+A document sent with its id is registered only once it has parsed, passed validation and kept
+within the limits (the view calls `register` after running it), so a client cannot store
+documents the service would never run. Registered documents live in this process only, at
+most `MAX_REGISTERED` of them and `MAX_REGISTERED_BYTES` of their text (the least recently
+used go first), so that no client can fill the memory with made-up documents; behind a load
+balancer another instance may answer PERSISTED_QUERY_NOT_FOUND once, and the client sends the
+document again, as the protocol has it."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, parse
@@ -35,6 +38,9 @@ from settings import SettingsError
 PREFIX = "sha256:"
 MANIFEST_FORMAT = "apollo-persisted-query-manifest"
 MAX_REGISTERED = 10_000
+MAX_REGISTERED_BYTES = 16 * 1024 * 1024
+# What a registered document costs beyond its text: its id and the dictionary's slot.
+DOCUMENT_OVERHEAD = 256
 HEX = re.compile(r"[0-9a-f]{64}")
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
@@ -167,6 +173,14 @@ def _apq_hash(extensions: dict[str, Any] | None) -> object:
     return persisted.get("sha256Hash")
 
 
+class Resolved(NamedTuple):
+    """The document a request runs, and the id to register it under once it has run without
+    a request error (a document sent together with an id the service does not know yet)."""
+
+    query: str | None
+    register_as: str | None = None
+
+
 class PersistedDocuments:
     """The documents this process knows by id, and the rule for free-form documents."""
 
@@ -176,11 +190,15 @@ class PersistedDocuments:
         *,
         required: bool = False,
         max_registered: int = MAX_REGISTERED,
+        max_registered_bytes: int = MAX_REGISTERED_BYTES,
     ) -> None:
         self.required = required
-        self.max_registered = max_registered
+        self.max_registered, self.max_registered_bytes = max_registered, max_registered_bytes
         self._manifest = {operation.id: operation.body for operation in operations}
         self._registered: OrderedDict[str, str] = OrderedDict()
+        self._sizes: dict[str, int] = {}
+        # What the registered documents hold now, counted as `_size` counts it.
+        self.registered_bytes = 0
 
     def __contains__(self, bare_id: str) -> bool:
         return bare_id in self._manifest or bare_id in self._registered
@@ -192,27 +210,44 @@ class PersistedDocuments:
         document_id: object = None,
         extensions: dict[str, Any] | None = None,
         free_form: bool = False,
-    ) -> str | None:
+    ) -> Resolved:
         """The document to run. `free_form` lets a document without an id through even when
         trusted documents are required (GraphiQL in development). Raises DocumentRefused."""
         named = document_id if document_id is not None else _apq_hash(extensions)
         if named is None:
             if query is not None and self.required and not free_form:
                 raise DocumentRefused(ID_REQUIRED)
-            return query
+            return Resolved(query)
         bare = _bare_id(named)
         known = self._known(bare)
         if query is None:
             if known is None:
                 raise DocumentRefused(NOT_FOUND, NOT_IN_MANIFEST if self.required else None)
-            return known
+            return Resolved(known)
         if not isinstance(query, str) or id_of(query) != bare:
             raise DocumentRefused(HASH_MISMATCH)
         if known is None:
             if self.required and not free_form:
                 raise DocumentRefused(NOT_FOUND, NOT_IN_MANIFEST)
-            self._register(bare, query)
-        return query
+            return Resolved(query, None if self.required else bare)
+        return Resolved(query)
+
+    def register(self, bare: str, body: str) -> None:
+        """Keeps a document that has run without a request error under its id."""
+        if self.required or bare in self._manifest:
+            return
+        size = len(body.encode("utf-8", "surrogatepass")) + DOCUMENT_OVERHEAD
+        if size > self.max_registered_bytes:
+            return
+        self._forget(bare)
+        while self._registered and (
+            len(self._registered) >= self.max_registered
+            or self.registered_bytes + size > self.max_registered_bytes
+        ):
+            self._forget(next(iter(self._registered)))
+        self._registered[bare] = body
+        self._sizes[bare] = size
+        self.registered_bytes += size
 
     def _known(self, bare: str) -> str | None:
         body = self._manifest.get(bare)
@@ -223,9 +258,6 @@ class PersistedDocuments:
             self._registered.move_to_end(bare)
         return body
 
-    def _register(self, bare: str, body: str) -> None:
-        if self.required:
-            return
-        self._registered[bare] = body
-        while len(self._registered) > self.max_registered:
-            self._registered.popitem(last=False)
+    def _forget(self, bare: str) -> None:
+        if self._registered.pop(bare, None) is not None:
+            self.registered_bytes -= self._sizes.pop(bare)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from cross_web import HTTPException
@@ -129,6 +130,14 @@ async def send_json(
     ]
     await send({"type": "http.response.start", "status": status, "headers": start_headers})
     await send({"type": "http.response.body", "body": body})
+
+
+@dataclass
+class RegisteringRequestData(GraphQLRequestData):
+    """A request whose document came with an id the service does not know yet: the document
+    is registered under it once it has run without a request error."""
+
+    register_as: str | None = None
 
 
 class NotJSON(HTTPException):
@@ -252,12 +261,22 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         ):
             raise HTTPException(400, BAD_OPERATION_NAME)
         if isinstance(parsed, GraphQLRequestData):
-            parsed.query = self.documents.resolve(
+            resolved = self.documents.resolve(
                 parsed.query,
                 document_id=await self._document_id(request, parsed),
                 extensions=parsed.extensions,
                 free_form=self._free_form(request),
             )
+            parsed.query = resolved.query
+            if resolved.register_as is not None:
+                parsed = RegisteringRequestData(
+                    query=parsed.query,
+                    variables=parsed.variables,
+                    operation_name=parsed.operation_name,
+                    extensions=parsed.extensions,
+                    protocol=parsed.protocol,
+                    register_as=resolved.register_as,
+                )
         return parsed
 
     def _free_form(self, request: Any) -> bool:
@@ -287,6 +306,9 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             raise
         if named and self.plain_reads is not None and not result.errors:
             self.plain_reads.learn(data.query, data.operation_name)
+        if isinstance(data, RegisteringRequestData) and data.register_as and data.query:
+            if not _request_error(result):
+                self.documents.register(data.register_as, data.query)
         return result
 
     async def _plain(self, request: Request) -> Response | None:
@@ -301,7 +323,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         if data is None:
             return None
         try:
-            query = self.documents.resolve(
+            query, register_as = self.documents.resolve(
                 data.get("query"),
                 document_id=data.get("documentId"),
                 extensions=data.get("extensions"),
@@ -312,6 +334,9 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         operation_name = data.get("operationName")
         if query is None or not plain.planned(query, operation_name):
             return None
+        if register_as is not None:
+            # A planned document has already run without an error.
+            self.documents.register(register_as, query)
         request.scope[NAMED_DOCUMENT] = (query, operation_name)
         context = await self.get_context(request, await self.get_sub_response(request))
         result = await plain.execute(query, operation_name, data.get("variables"), context)
@@ -331,7 +356,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 note.cacheable = False
         note_outcome(request.scope, result.errors)
         body = await super().process_result(request, result)
-        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+        if _request_error(result):
             # Nothing was executed: a request error, which has no `data` entry at all.
             body.pop("data", None)
             internal = any(
@@ -366,6 +391,14 @@ async def _request_fields(request: Request) -> dict[str, Any] | None:
         if value is not None and not isinstance(value, kind):
             return None
     return data
+
+
+def _request_error(result: ExecutionResult) -> bool:
+    """Nothing was executed: the document did not parse or validate, or the variables did
+    not fit."""
+    return (
+        result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+    )
 
 
 def _unavailable(result: ExecutionResult) -> bool:

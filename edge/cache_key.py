@@ -1,0 +1,133 @@
+"""What a patient read's answer depends on, as the response cache's key.
+
+The key holds what decides the answer and nothing a client could pad: the document (its
+SHA-256, or the id it was named by), the operation name, the variables in a canonical form
+(keys sorted, no white space), the response media type, whether GraphiQL sent it, and the
+date in Europe/Oslo. Fields the service ignores (extensions other than `persistedQuery`, extra
+query-string parameters, white space in the body) are not part of it, so padding them makes
+no new entry.
+
+A request that cannot be keyed this way is neither looked up nor stored, and the app answers
+it in full (and reports what is wrong with it): a body that is not a JSON object, fields of the
+wrong type, a malformed id, a document sent together with its id (APQ's registration round:
+the answer must go through the store, which learns the document), a media type we cannot
+answer in, a streaming transport, or variables too large for any patient read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qsl
+
+from edge.negotiation import is_json_content, negotiate
+
+# A patient read's variables are a few numbers and names; anything larger is not kept, so
+# that no entry's key can be made large.
+MAX_VARIABLES_CHARS = 1_024
+MAX_OPERATION_NAME_CHARS = 256
+ID_PREFIX = "sha256:"
+HEX_DIGITS = frozenset("0123456789abcdef")
+GRAPHIQL_HEADER = b"x-tilpass-client"
+
+Key = tuple[Any, ...]
+
+
+def request_key(
+    method: str, headers: dict[bytes, bytes], query_string: bytes, body: bytes, today: date
+) -> Key | None:
+    """The cache key of a request to /graphql, or None when it is not to be cached."""
+    accept = headers.get(b"accept", b"")
+    if b"multipart/" in accept or b"event-stream" in accept:
+        return None  # strawberry's streaming transports answer differently
+    media_type = negotiate(accept.decode("latin-1") if accept else None)
+    if media_type is None:
+        return None
+    if method == "POST":
+        content_type = headers.get(b"content-type")
+        if not is_json_content(content_type.decode("latin-1") if content_type else None):
+            return None
+        fields = _post_fields(body)
+    else:
+        fields = _get_fields(query_string)
+    if fields is None:
+        return None
+    document = _document(fields)
+    operation_name = fields.get("operationName")
+    variables = _canonical(fields.get("variables"))
+    if (
+        document is None
+        or variables is None
+        or not isinstance(operation_name, str | None)
+        or (operation_name is not None and len(operation_name) > MAX_OPERATION_NAME_CHARS)
+    ):
+        return None
+    graphiql = headers.get(GRAPHIQL_HEADER) == b"graphiql"
+    return (method, document, operation_name, variables, media_type, graphiql, today)
+
+
+def key_size(key: Key) -> int:
+    """What a key's own strings hold, in bytes (near enough), for the cache's byte bound."""
+    _, document, operation_name, variables, *_ = key
+    return len(document[1]) + len(operation_name or "") + len(variables)
+
+
+def _post_fields(body: bytes) -> dict[str, Any] | None:
+    try:
+        fields = json.loads(body)
+    except (RecursionError, ValueError):
+        return None
+    return fields if isinstance(fields, dict) else None
+
+
+def _get_fields(query_string: bytes) -> dict[str, Any] | None:
+    # The last value of a repeated parameter wins, as in Starlette's QueryParams.
+    params: dict[str, Any] = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    for name in ("variables", "extensions"):
+        raw = params.get(name)
+        if not raw:
+            params[name] = None
+            continue
+        try:
+            params[name] = json.loads(raw)
+        except (RecursionError, ValueError):
+            return None
+    return params
+
+
+def _document(fields: dict[str, Any]) -> tuple[str, bytes | str] | None:
+    """("q", SHA-256) for a document sent whole; ("id", hex) for one named by documentId or
+    by APQ's sha256Hash (both look up the same store, so both give the same answer)."""
+    query = fields.get("query")
+    named = fields.get("documentId")
+    extensions = fields.get("extensions")
+    if extensions is not None:
+        if not isinstance(extensions, dict):
+            return None
+        persisted = extensions.get("persistedQuery")
+        if persisted is not None:
+            if not isinstance(persisted, dict) or named is not None:
+                return None
+            named = persisted.get("sha256Hash")
+    if named is not None:
+        if query is not None or not isinstance(named, str):
+            return None
+        bare = named.removeprefix(ID_PREFIX).lower()
+        if len(bare) != 64 or not HEX_DIGITS.issuperset(bare):
+            return None
+        return ("id", bare)
+    if not isinstance(query, str):
+        return None
+    return ("q", hashlib.sha256(query.encode("utf-8", "surrogatepass")).digest())
+
+
+def _canonical(variables: object) -> str | None:
+    if variables is None:
+        return ""
+    if not isinstance(variables, dict):
+        return None
+    if not variables:
+        return ""
+    text = json.dumps(variables, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text if len(text) <= MAX_VARIABLES_CHARS else None
