@@ -16,13 +16,16 @@ validation and the limits have passed for that text. Whatever the plan does not 
 but the patient reads at the root, tracing) takes the full path; so does any value that
 would make the executor report an error (a null where the type forbids it, a value a
 scalar cannot serialize), which then reports it as usual. A refusal by the root resolver
-is reported the executor's way: the field is null and the error points at it.
+is reported the executor's way: the field is null and the error points at it. Anything else
+raised on the way (a bug here, or a shape of document or value no test foresaw) is logged once,
+without the document's values, and the document goes back to the full path for good.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -108,8 +111,8 @@ class PlainReads:
             plan: Plan | None = self._plan(query, operation_name)
         except NotPlain:
             plan = None
-        except Exception:  # a plan is worth no failed request: the full path goes on
-            log.exception("could not plan a document; it keeps taking the full path")
+        except Exception as exc:  # a plan is worth no failed request: the full path goes on
+            _log_failure("plan", operation_name, exc)
             plan = None
         self._plans[key] = plan
         if len(self._plans) > MAX_PLANS:
@@ -126,13 +129,25 @@ class PlainReads:
         context: Any,
     ) -> ExecutionResult | None:
         """The result the full path would give, or None where only it can tell."""
-        plan = self._plans.get((query, operation_name))
+        key = (query, operation_name)
+        plan = self._plans.get(key)
         if plan is None:
             return None
-        self._plans.move_to_end((query, operation_name))
-        coerced = get_variable_values(
-            self.schema, plan.operation.variable_definitions, dict(variables or {})
-        )
+        self._plans.move_to_end(key)
+        try:
+            return await self._run(plan, variables, context)
+        except Exception as exc:  # never a 500 of ours: the full path answers, as it would have
+            _log_failure("run", _name(plan.operation), exc)
+            if key in self._plans:
+                self._plans[key] = None
+            return None
+
+    async def _run(
+        self, plan: Plan, variables: Mapping[str, Any] | None, context: Any
+    ) -> ExecutionResult | None:
+        # A document without variables has no definitions at all (None, not an empty tuple).
+        definitions = plan.operation.variable_definitions or ()
+        coerced = get_variable_values(self.schema, definitions, dict(variables or {}))
         if isinstance(coerced, list):
             return None
         query_type = self.schema.query_type
@@ -153,7 +168,7 @@ class PlainReads:
                         plan.fragments,
                         None,
                         plan.operation,
-                        coerced.coerced,
+                        coerced,
                         context,
                         inspect.isawaitable,
                         None,
@@ -228,6 +243,19 @@ class PlainReads:
             return call(**kwargs)
 
         return resolve
+
+
+def _log_failure(stage: str, operation_name: str | None, exc: BaseException) -> None:
+    """What went wrong and where, but not the exception's message: it may quote the document's
+    literals or a variable's value (a patient's practice and GP), which the log must not hold."""
+    where = "".join(traceback.format_tb(exc.__traceback__))
+    log.error(
+        "plain read failed to %s operation %s (%s); it takes the full path from now on\n%s",
+        stage,
+        operation_name or "(anonymous)",
+        type(exc).__name__,
+        where,
+    )
 
 
 def _plain_argument(type_: GraphQLInputType) -> bool:
