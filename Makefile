@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_HPR ?= 9144889
 
-.PHONY: run test lint schema chromium screenshots
+.PHONY: run test lint schema chromium oidc-provider screenshots
 
 # The browser tests (tests/test_web.py) drive Debian's Chromium. Installed when missing and
 # we may (root, with apt-get); otherwise those tests skip and say why.
@@ -33,7 +33,7 @@ run: $(VENV)/.installed
 
 # Sets everything up, checks style and runs the whole test suite: on SQLite, and on
 # PostgreSQL too when a server answers (tests/postgres_server.py finds or starts one).
-test: $(VENV)/.installed chromium
+test: $(VENV)/.installed chromium oidc-provider
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -51,6 +51,21 @@ chromium:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES) >/dev/null; } || \
 	  echo "Fikk ikke installert Chromium: nettlesertestene hoppes over."; \
 	else echo "Chromium mangler og kan ikke installeres her: nettlesertestene hoppes over."; fi
+
+# The HelseID sign-in tests run a real OpenID Provider (node-oidc-provider, tests/oidc_provider/).
+# Node.js from Debian when missing and we may (root, with apt-get); its npm packages from the
+# lock file into tests/oidc_provider/node_modules. Without Node those tests skip and say why.
+oidc-provider:
+	@if ! command -v node >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installerer nodejs og npm fra Debian for OpenID-testene …"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } || \
+	    echo "Fikk ikke installert Node.js: OpenID-testene hoppes over."; \
+	  else echo "Node.js mangler og kan ikke installeres her: OpenID-testene hoppes over."; fi; \
+	fi
+	@if command -v npm >/dev/null 2>&1 && [ ! -d tests/oidc_provider/node_modules/oidc-provider ]; then \
+	  npm ci --prefix tests/oidc_provider --no-audit --no-fund; \
+	fi
 
 # The README's screenshots (docs/screenshots/); Norwegian date fields need chromium-l10n.
 screenshots: CHROMIUM_PACKAGES = chromium chromium-l10n
