@@ -1,6 +1,7 @@
 """The ASGI app: GraphQL at /graphql (GraphiQL for browsers in development), /healthz, /readyz
-and /metrics, behind the middleware of edge/ (cache, security headers, logs, CORS, metrics,
-body limit), in the order listed in `create_app`."""
+and /metrics, behind the middleware of edge/ (this machine only, in development by default;
+traces, cache, security headers, logs, CORS, metrics, body limit), in the order listed in
+`create_app`."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from edge.documents import PersistedDocuments, read_manifest
 from edge.graphql_over_http import GraphQLOverHTTP
 from edge.limits import BodySizeLimit, schema_for
 from edge.logs import RequestContext
+from edge.loopback import LoopbackOnly
 from edge.metrics import GraphQLMetrics, Metrics
 from edge.readiness import readyz
 from edge.security import SecurityHeaders, cors
@@ -197,6 +199,8 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
             *web_routes(settings),
         ],
         middleware=[
+            # Defaulted development answers no other machine, before anything else runs.
+            *([Middleware(LoopbackOnly)] if settings.loopback_only else []),
             # A server span per request, hits included, when traces are on (edge/tracing.py).
             *([tracing.server_spans()] if tracing is not None else []),
             # Outermost but for traces, so that a hit skips the rest; what it stores passed

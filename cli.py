@@ -10,7 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from auth.tokens import development_tokens
 from edge.documents import read_manifest
@@ -21,6 +21,16 @@ from resolvers.registry import ImportResult, RegistryError, import_registry, par
 from settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
+
+# How uvicorn itself bounds clients, beside TILPASS_MAX_CONNECTIONS. It has no timeout for
+# reading a request and httptools no bound on its headers: a proxy in front sets those (README).
+KEEP_ALIVE_SECONDS = 5  # uvicorn's default, stated: an idle connection closes after a response
+BACKLOG = 2_048  # connections waiting to be accepted (the kernel's somaxconn may lower it)
+# On SIGTERM, requests in progress get this long; a client trickling its body cannot hold the
+# shutdown forever (uvicorn's default is to wait without end).
+SHUTDOWN_SECONDS = 10
+# Read by h11 only, which uvicorn falls back to when httptools is missing.
+MAX_HEADER_BYTES = 16_384
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,6 +90,8 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     import uvicorn
 
     try:
+        # Before anything is opened or created: this address may not be allowed at all.
+        settings.require_safe_address(host)
         settings.require_production_ready()
         for path in settings.persisted_documents:
             read_manifest(path)
@@ -94,12 +106,24 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     )
     # Upgrade before the server starts so that a migration error is reported here, plainly.
     asyncio.run(_with_database(settings, _nothing))
-    # Our own JSON access log (edge/logs.py) replaces uvicorn's, which would write query
-    # strings, and with them GET requests' variables, to the log.
-    uvicorn.run(
-        "app:app", host=host, port=port, proxy_headers=True, log_config=None, access_log=False
-    )
+    uvicorn.run("app:app", host=host, port=port, **server_options(settings))
     return 0
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's settings for `tilpass serve`, but for the address."""
+    return {
+        "proxy_headers": True,
+        # Our own JSON access log (edge/logs.py) replaces uvicorn's, which would write query
+        # strings, and with them GET requests' variables, to the log.
+        "log_config": None,
+        "access_log": False,
+        "limit_concurrency": settings.max_connections,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "backlog": BACKLOG,
+        "timeout_graceful_shutdown": SHUTDOWN_SECONDS,
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+    }
 
 
 def _import(settings: Settings, text: str | None, name: str) -> int:

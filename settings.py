@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +14,13 @@ LOG_FORMATS = ("auto", "json", "console")
 TRUSTED_DOCUMENTS = ("optional", "required")
 TRACES_ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 PRODUCTION_SETTINGS = ("TILPASS_JWKS_URL", "TILPASS_ISSUER", "TILPASS_AUDIENCE")
+# What to do about development mode that nobody chose, on an address others can reach.
+DEFAULTED_DEVELOPMENT_WAY_OUT = (
+    "TILPASS_ENV er ikke satt, så utviklingsmodus er bare standardvalget. Sett "
+    "TILPASS_ENV=development uttrykkelig for å godta det (bare på et nett du stoler på), "
+    "eller kjør med produksjonsinnstillingene (TILPASS_ENV=production og "
+    f"{', '.join(PRODUCTION_SETTINGS)})."
+)
 
 
 class SettingsError(SystemExit):
@@ -24,6 +32,9 @@ class SettingsError(SystemExit):
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     env: str = "development"
+    # True when TILPASS_ENV was not given at all: development then only by default, which is
+    # served to this machine alone (development hands out tokens for any GP).
+    env_defaulted: bool = False
     # HelseID, production only.
     jwks_url: str = ""
     issuer: str = ""
@@ -50,6 +61,10 @@ class Settings:
     stale_for_seconds: int = 300
     # Connecting to the database, and each statement, may take this long (PostgreSQL).
     database_timeout_seconds: int = 5
+    # Open connections (idle ones included) and requests in progress that `tilpass serve`
+    # takes at once; beyond that uvicorn answers 503. A bound on memory, not on slow clients:
+    # uvicorn has no read timeout, so a proxy in front must set those (README).
+    max_connections: int = 1_000
 
     @property
     def documents_required(self) -> bool:
@@ -90,6 +105,37 @@ class Settings:
         problems = self.production_problems()
         if problems:
             raise SettingsError(" ".join(problems))
+
+    @property
+    def loopback_only(self) -> bool:
+        """Development that nobody asked for: only clients on this machine may use it."""
+        return self.env_defaulted and not self.production
+
+    def require_safe_address(self, host: str) -> None:
+        """Raises SettingsError if serving on `host` would offer defaulted development mode
+        (POST /dev/token for any GP, /dev/practitioners) to other machines."""
+        if self.loopback_only and not is_loopback(host):
+            raise SettingsError(
+                f"Nekter å kjøre utviklingsmodus på {host or 'alle adresser'}: der kan alle som "
+                "når maskinen, hente utviklingstokener for enhver behandler (POST /dev/token), "
+                "endre legekontorenes innstillinger og se alle behandlere og hvor de jobber "
+                "(/dev/practitioners). Bruk --host 127.0.0.1 for bare denne maskinen. "
+                + DEFAULTED_DEVELOPMENT_WAY_OUT
+            )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is an address of this machine only: 127.0.0.0/8, ::1 (an IPv4-mapped
+    127.x too) or the name localhost. Any other name may resolve to anything, so it is not."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
 
 
 def normalise_database_url(url: str) -> str:
@@ -160,7 +206,8 @@ def _tracing(environ: Mapping[str, str]) -> bool:
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
-    env = environ.get("TILPASS_ENV", "development").strip().lower() or "development"
+    given = environ.get("TILPASS_ENV", "").strip().lower()
+    env = given or "development"
     if env not in ("development", "production"):
         raise SystemExit(f"TILPASS_ENV må være 'development' eller 'production', ikke {env!r}.")
     url = normalise_database_url(environ.get("TILPASS_DATABASE_URL", "") or DEFAULT_DATABASE_URL)
@@ -168,6 +215,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         database_url=url,
         env=env,
+        env_defaulted=not given,
         jwks_url=environ.get("TILPASS_JWKS_URL", "").strip(),
         issuer=environ.get("TILPASS_ISSUER", "").strip(),
         audience=environ.get("TILPASS_AUDIENCE", "").strip(),
@@ -190,4 +238,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_timeout_seconds=_positive(
             environ, "TILPASS_DATABASE_TIMEOUT_SECONDS", defaults.database_timeout_seconds
         ),
+        max_connections=_positive(environ, "TILPASS_MAX_CONNECTIONS", defaults.max_connections),
     )

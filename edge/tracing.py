@@ -8,12 +8,18 @@ OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, here defaulting to `tilpass`).
 
 A traced request has, all in one trace joined to the caller's W3C `traceparent`:
 - the server span of the ASGI instrumentation, outermost, so cache hits are traced too;
-- strawberry's spans for the GraphQL operation (with `graphql.operation.type` and
-  `graphql.operation.name`), parsing, validation and each resolver, without arguments;
+- strawberry's spans for the GraphQL operation (with `graphql.operation.type`,
+  `graphql.operation.name` and `graphql.document.id`), parsing, validation and each
+  resolver, without arguments;
 - one span per SQL statement from the SQLAlchemy instrumentation (`db.system`,
   `db.statement` with placeholders: parameters are never recorded).
-The query string is left out of the server span's URL, as it is left out of the logs: a GET
-request's variables are in it."""
+
+Spans carry no value a request sent (DOMAIN.md): not its arguments, and not its document
+either, which may write values inline (a practice's text, a GP's HPR number). The operation
+span names the document by `sha256:<hex>` instead, the id the persisted-document manifests
+use. The query string is left out of the server span's URL, as it is left out of the logs: a
+GET request's document and variables are in it. Exceptions leave named by type only
+(edge/trace_redaction.py): their messages quote values."""
 
 from __future__ import annotations
 
@@ -24,10 +30,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware import Middleware
 from strawberry.extensions import LifecycleStep
 from strawberry.extensions.tracing import OpenTelemetryExtension
+
+from edge.documents import PREFIX, id_of
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -48,12 +57,14 @@ def tracer_provider(environ: Mapping[str, str] | None = None) -> TracerProvider:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+    from edge.trace_redaction import WithoutMessages
+
     global _provider
     if _provider is None:
         environ = os.environ if environ is None else environ
         name = environ.get("OTEL_SERVICE_NAME", "").strip() or DEFAULT_SERVICE_NAME
         _provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
-        _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        _provider.add_span_processor(BatchSpanProcessor(WithoutMessages(OTLPSpanExporter())))
         trace.set_tracer_provider(_provider)
     return _provider
 
@@ -110,17 +121,24 @@ def _no_arguments(arguments: dict[str, Any], info: Any) -> dict[str, Any]:
 
 class GraphQLSpans(OpenTelemetryExtension):
     """strawberry's OpenTelemetry extension, on the global provider, with no arguments in its
-    resolver spans and the operation's type and name on the operation span."""
+    resolver spans, and an operation span that holds the document's id, type and name where
+    strawberry's holds the whole document (attribute `query`)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(arg_filter=_no_arguments, **kwargs)
 
     def on_operation(self) -> Iterator[None]:
-        operation = super().on_operation()
-        next(operation)
-        yield
-        span = self._span_holder[LifecycleStep.OPERATION]
+        # strawberry's own, less the document text: an attribute once set cannot be removed.
         context = self.execution_context
+        named = context.operation_name
+        span = self._tracer.start_span(
+            f"GraphQL Query: {named}" if named else "GraphQL Query", kind=SpanKind.SERVER
+        )
+        self._span_holder[LifecycleStep.OPERATION] = span
+        span.set_attribute("component", "graphql")
+        if context.query:
+            span.set_attribute("graphql.document.id", f"{PREFIX}{id_of(context.query)}")
+        yield
         try:
             kind = context.operation_type.value
         except Exception:
@@ -129,7 +147,9 @@ class GraphQLSpans(OpenTelemetryExtension):
             span.set_attribute("graphql.operation.type", kind)
         if context.operation_name:
             span.set_attribute("graphql.operation.name", context.operation_name)
-        next(operation, None)
+            if not named:  # the document's only operation, known once it is parsed
+                span.update_name(f"GraphQL Query: {context.operation_name}")
+        span.end()
 
 
 class TraceIdFilter(logging.Filter):

@@ -76,14 +76,29 @@ def encode_cursor(entry_id: int) -> str:
     return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{entry_id}".encode()).decode()
 
 
+# audit_entry.id is an INTEGER column, 32 bits in PostgreSQL: a larger number in a query is a
+# driver error (an internal error to the caller), not an unknown entry.
+_MAX_ENTRY_ID = 2**31 - 1
+_MAX_CURSOR_LENGTH = len(encode_cursor(_MAX_ENTRY_ID))
+
+
 def _decode_cursor(cursor: str) -> int | None:
+    """The entry id of a cursor as `encode_cursor` writes it; None for anything else. Only the
+    exact text handed out is taken (it is encoded again and compared), so that a long, padded
+    or oddly written number is refused before int() reads it or the database is asked."""
+    if len(cursor) > _MAX_CURSOR_LENGTH or not cursor.isascii():
+        return None
     try:
-        raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
+        raw = base64.urlsafe_b64decode(cursor).decode("ascii")
     except (binascii.Error, UnicodeError, ValueError):
         return None
-    if not raw.startswith(_CURSOR_PREFIX) or not raw[len(_CURSOR_PREFIX) :].isdigit():
+    digits = raw.removeprefix(_CURSOR_PREFIX)
+    if digits == raw or not (digits.isascii() and digits.isdigit()):
         return None
-    return int(raw[len(_CURSOR_PREFIX) :])
+    entry_id = int(digits)  # at most a few digits: the cursor's length is bounded above
+    if not 1 <= entry_id <= _MAX_ENTRY_ID or encode_cursor(entry_id) != cursor:
+        return None
+    return entry_id
 
 
 async def audit_page(

@@ -288,6 +288,47 @@ async def test_cursor_not_handed_out_is_bad_user_input(api, cursor):
     assert "BAD_USER_INPUT" in error_codes(body)
 
 
+def b64_bytes(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+# Cursors the service never hands out, each of which must be refused before the database sees
+# it: a number past PostgreSQL's integer (the column's type), or past what int() reads.
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        b64("audit:" + "9" * 10),
+        b64("audit:" + "9" * 25),
+        b64("audit:" + "9" * 5_000),
+        b64("audit:-1"),
+        b64("audit:0"),
+        b64("audit:00001"),
+        b64("audit:١٢"),
+        "Ã¦Ã¸Ã¥ÆØÅ",
+        "not base64!",
+        b64_bytes(bytes(range(200, 216))),  # as long as a real cursor, not text
+        "A" * 60_000,  # under the body limit, so that it reaches the resolver
+    ],
+    ids=[
+        "int32-overflow",
+        "25-digits",
+        "5000-digits",
+        "negative",
+        "zero",
+        "leading-zeros",
+        "non-ascii-digits",
+        "non-ascii",
+        "not-base64",
+        "b64-junk",
+        "huge",
+    ],
+)
+async def test_cursor_out_of_range_or_malformed_is_bad_user_input(api, cursor):
+    await make_entries(api, 2)
+    body = await api.post(AUDIT_LOG, {"herId": STORGATA, "first": 10, "after": cursor}, hpr=ASTRID)
+    assert error_codes(body) == ["BAD_USER_INPUT"], body
+
+
 async def test_cursor_from_another_practice_is_bad_user_input(api):
     # Given Kristian, at both practices, with entries in both logs
     await make_entries(api, 2)

@@ -1,11 +1,14 @@
 """OpenTelemetry: a real `tilpass serve` with OTEL_EXPORTER_OTLP_ENDPOINT set sends its traces
 over OTLP/HTTP to a real receiver started here, which decodes them with opentelemetry-proto.
 One request's trace joins the caller's `traceparent` and holds the server span, the GraphQL
-operation's span and its SQL statements' spans; its log line names the trace. Without an
-endpoint, nothing of it is in the app."""
+operation's span and its SQL statements' spans; its log line names the trace. No value a
+document writes inline reaches the receiver, only the document's hash. Without an endpoint,
+nothing of it is in the app."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import os
 import secrets
@@ -40,14 +43,19 @@ class Receiver:
 
     def __init__(self) -> None:
         self.spans: list[tuple[dict[str, Any], Span]] = []
+        # Every export request as received, decompressed: what a collector would store.
+        self.bodies: list[bytes] = []
         self.lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
                 request = ExportTraceServiceRequest.FromString(body)
                 with receiver.lock:
+                    receiver.bodies.append(body)
                     for resource_spans in request.resource_spans:
                         resource = attributes(resource_spans.resource.attributes)
                         for scope_spans in resource_spans.scope_spans:
@@ -138,6 +146,8 @@ def test_a_request_is_traced_from_the_caller_to_each_sql_statement(tmp_path, rec
     operation_attributes = attributes(operation.attributes)
     assert operation_attributes["graphql.operation.type"] == "query"
     assert operation_attributes["graphql.operation.name"] == "PatientPanel"
+    assert operation_attributes["graphql.document.id"] == f"sha256:{id_of(panel.body)}"
+    assert "query" not in operation_attributes
     assert descends_from(operation, root, spans)
     # And a span per SQL statement, with the database's attributes and no parameters
     statements = [s for _, s in spans if "db.statement" in attributes(s.attributes)]
@@ -177,6 +187,97 @@ def descends_from(span: Span, ancestor: Span, spans: list[tuple[dict[str, Any], 
             return True
         current = parents[current]
     return current == ancestor.span_id
+
+
+# Values written into documents, each of which a trace must not carry.
+SECRET_TEXT = "Hemmelig-tekst-4711"
+POSTED_HPR = "1810001"  # inline in a POSTed query
+GET_HPR = "5550123"  # inline in a GET request's query string
+FIRST = "987654"  # refused, by an error message that quotes it
+INLINE_MUTATION = f"""mutation Lagre {{
+  saveTexts(input: {{herId: {STORGATA}, texts: [{{slot: RESEPTFORNYELSE, text: "{SECRET_TEXT}"}}]}}) {{
+    userErrors {{ code }}
+  }}
+}}"""
+INLINE_QUERY = f"query Panel {{ patientPanel(herId: {STORGATA}, practitionerHpr: {POSTED_HPR}) {{ __typename }} }}"
+GET_QUERY = f"{{ patientPanel(herId: {STORGATA}, practitionerHpr: {GET_HPR}) {{ __typename }} }}"
+REFUSED_QUERY = f"query Logg {{ practice(herId: {STORGATA}) {{ auditLog(first: {FIRST}) {{ pageInfo {{ hasNextPage }} }} }} }}"
+LITERALS = (SECRET_TEXT, POSTED_HPR, GET_HPR, FIRST)
+
+
+def test_spans_carry_the_documents_hash_not_their_literal_values(tmp_path, receiver):
+    # Given a server sending gzipped traces to the receiver, and a GP's token
+    env = server_env(
+        tmp_path,
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+        OTEL_EXPORTER_OTLP_COMPRESSION="gzip",
+        OTEL_BSP_SCHEDULE_DELAY="50",
+    )
+    cli = [sys.executable, "-m", "cli"]
+    run = {"cwd": tmp_path, "env": env, "check": True, "capture_output": True, "timeout": 60}
+    subprocess.run([*cli, "seed-demo"], **run)
+    token = subprocess.run([*cli, "token", "--hpr", "9144889"], **run, text=True)
+    bearer = {"Authorization": f"Bearer {token.stdout.strip().splitlines()[-1]}"}
+    server = Server(cwd=tmp_path, env=env).start()
+    traced: dict[str, str] = {}  # trace id: the document the request sent
+
+    def send(document: str, *, get: bool = False) -> dict[str, Any]:
+        trace_id = secrets.token_hex(16)
+        headers = {**bearer, "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
+        url = f"{server.base}/graphql"
+        if get:
+            response = httpx.get(url, params={"query": document}, headers=headers, timeout=10)
+        else:
+            response = httpx.post(url, json={"query": document}, headers=headers, timeout=10)
+        assert response.status_code == 200, response.text
+        traced[trace_id] = document
+        return response.json()
+
+    try:
+        # When documents with values written inline are sent, over POST and GET
+        saved = send(INLINE_MUTATION)
+        assert saved == {"data": {"saveTexts": {"userErrors": []}}}, saved
+        assert "errors" not in send(INLINE_QUERY)
+        assert "errors" not in send(GET_QUERY, get=True)
+        refused = send(REFUSED_QUERY)
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["BAD_USER_INPUT"]
+        assert FIRST in refused["errors"][0]["message"]  # the value is in the answer only
+        operations = {trace_id: operation_of(receiver, trace_id) for trace_id in traced}
+    finally:
+        server.stop()
+    # Then no value written in any document is anywhere in what the collector got
+    with receiver.lock:
+        bodies, spans = list(receiver.bodies), [span for _, span in receiver.spans]
+    assert bodies and spans
+    for literal in LITERALS:
+        assert all(literal.encode() not in body for body in bodies), literal
+        for span in spans:
+            texts = [span.name, *map(str, attributes(span.attributes).values())]
+            for event in span.events:
+                texts += [event.name, *map(str, attributes(event.attributes).values())]
+            assert all(literal not in text for text in texts), (literal, span)
+    # And each operation span names its document by hash, and holds no document text
+    for trace_id, document in traced.items():
+        operation = attributes(operations[trace_id].attributes)
+        digest = hashlib.sha256(document.encode("utf-8")).hexdigest()
+        assert operation["graphql.document.id"] == f"sha256:{digest}", operation
+        assert all(document not in str(value) for value in operation.values()), operation
+    assert attributes(operations[next(iter(traced))].attributes)["graphql.operation.name"] == (
+        "Lagre"
+    )
+
+
+def operation_of(receiver: Receiver, trace_id: str) -> Span:
+    """The GraphQL operation span of a trace, once the trace's server span has come too."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        spans = [span for _, span in receiver.of_trace(trace_id)]
+        operation = [s for s in spans if s.name.startswith("GraphQL Query")]
+        if operation and any(s.name.startswith(("GET", "POST")) for s in spans):
+            time.sleep(0.2)  # the rest of the batch
+            return operation[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no operation span arrived: {[s.name for _, s in receiver.spans]}")
 
 
 def test_without_an_endpoint_nothing_is_traced():
