@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///tilpass.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -14,6 +15,12 @@ LOG_FORMATS = ("auto", "json", "console")
 TRUSTED_DOCUMENTS = ("optional", "required")
 TRACES_ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 PRODUCTION_SETTINGS = ("TILPASS_JWKS_URL", "TILPASS_ISSUER", "TILPASS_AUDIENCE")
+HELSEID_SETTINGS = (
+    "TILPASS_HELSEID_AUTHORITY",
+    "TILPASS_HELSEID_CLIENT_ID",
+    "TILPASS_HELSEID_CLIENT_KEY",
+)
+DPOP_MODES = ("optional", "required")
 # What to do about development mode that nobody chose, on an address others can reach.
 DEFAULTED_DEVELOPMENT_WAY_OUT = (
     "TILPASS_ENV er ikke satt, så utviklingsmodus er bare standardvalget. Sett "
@@ -65,6 +72,21 @@ class Settings:
     # takes at once; beyond that uvicorn answers 503. A bound on memory, not on slow clients:
     # uvicorn has no read timeout, so a proxy in front must set those (README).
     max_connections: int = 1_000
+    # Signing GPs in with HelseID on the admin page: the three together, or none.
+    helseid_authority: str = ""
+    helseid_client_id: str = ""
+    helseid_client_key: Path | None = None
+    # The service's address as browsers and API clients see it: the redirect URIs, the
+    # session cookie's Secure and __Host- (https), DPoP's `htu`.
+    public_url: str = ""
+    session_idle_minutes: int = 60
+    session_hours: int = 10
+    # `required`: the API takes only DPoP-bound tokens.
+    dpop: str = "optional"
+
+    @property
+    def helseid(self) -> bool:
+        return bool(self.helseid_authority)
 
     @property
     def documents_required(self) -> bool:
@@ -239,4 +261,62 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             environ, "TILPASS_DATABASE_TIMEOUT_SECONDS", defaults.database_timeout_seconds
         ),
         max_connections=_positive(environ, "TILPASS_MAX_CONNECTIONS", defaults.max_connections),
+        **_sign_in(environ, production=env == "production"),
+        session_idle_minutes=_positive(
+            environ, "TILPASS_SESSION_IDLE_MINUTES", defaults.session_idle_minutes
+        ),
+        session_hours=_positive(environ, "TILPASS_SESSION_HOURS", defaults.session_hours),
+        dpop=_dpop(environ.get("TILPASS_DPOP", "")),
     )
+
+
+def _dpop(text: str) -> str:
+    mode = text.strip().lower() or "optional"
+    if mode not in DPOP_MODES:
+        raise SettingsError(f"TILPASS_DPOP må være 'optional' eller 'required', ikke {text!r}.")
+    return mode
+
+
+def _address(name: str, value: str, *, production: bool) -> str:
+    """A base URL that must be https://, or http:// on this machine outside production."""
+    value = value.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return value
+    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
+        if production:
+            raise SettingsError(f"{name} må begynne med https:// i produksjon.")
+        return value
+    raise SettingsError(
+        f"{name} må begynne med https:// (http:// bare på 127.0.0.1 eller localhost)."
+    )
+
+
+def _sign_in(environ: Mapping[str, str], *, production: bool) -> dict[str, object]:
+    """The HelseID settings, checked together: all three or none, and a public URL with them."""
+    given = {name: environ.get(name, "").strip() for name in HELSEID_SETTINGS}
+    public_url = environ.get("TILPASS_PUBLIC_URL", "").strip()
+    found = {
+        "public_url": _address("TILPASS_PUBLIC_URL", public_url, production=production)
+        if public_url
+        else ""
+    }
+    if not any(given.values()):
+        return found
+    missing = [name for name, value in given.items() if not value]
+    if missing:
+        raise SettingsError(
+            f"{', '.join(HELSEID_SETTINGS)} må settes sammen; mangler {', '.join(missing)}."
+        )
+    if not public_url:
+        raise SettingsError(
+            "Innlogging med HelseID trenger TILPASS_PUBLIC_URL: tjenestens adresse slik "
+            "nettleserne ser den (f.eks. https://tilpass.example.no)."
+        )
+    authority, client_id, client_key = given.values()
+    found.update(
+        helseid_authority=_address("TILPASS_HELSEID_AUTHORITY", authority, production=production),
+        helseid_client_id=client_id,
+        helseid_client_key=Path(client_key),
+    )
+    return found

@@ -29,8 +29,8 @@ class Refusal(Exception):
 class Unauthenticated(Refusal):
     code = "UNAUTHENTICATED"
 
-    def __init__(self) -> None:
-        super().__init__("Du må være innlogget med et gyldig token.")
+    def __init__(self, message: str = "Du må være innlogget med et gyldig token.") -> None:
+        super().__init__(message)
 
 
 class Forbidden(Refusal):
