@@ -1,12 +1,21 @@
-"""No request can take the service down: limits on depth, tokens, aliases and body size, each
-with a clear error; batching off; unexpected failures masked behind a reference that is also
-in the log, while the client's own mistakes and refusals stay readable."""
+"""No request can take the service down: limits on depth, tokens, aliases, fragment spreads
+and body size, each with a clear error and a stable code, and each checked in time linear in
+the document (fragments spread in fragments are not walked again per spread); batching off;
+unexpected failures masked behind a reference that is also in the log, while the client's own
+mistakes and refusals stay readable."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,9 +23,18 @@ from sqlalchemy import text
 
 from app import Services, create_app
 from auth.tokens import development_tokens
+from edge.limits import schema_for, without_suggestions
 from models.catalog import load_catalog
+from models.database import Database
+from schema.limits import (
+    QUERY_TOO_COMPLEX,
+    QUERY_TOO_DEEP,
+    TOO_MANY_ALIASES,
+    TOO_MANY_FRAGMENT_SPREADS,
+)
 from settings import Settings
-from tests.conftest import ASTRID, JACOB, STORGATA, Api, text_input
+from tests.conftest import ASTRID, JACOB, STORGATA, Api, Clock, error_codes, text_input
+from tests.servers import Server
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -35,6 +53,35 @@ FOUR_ALIASES = "query { a: forms { id } b: forms { id } c: forms { id } d: forms
 # Aliases hidden in a fragment are counted too.
 FOUR_ALIASES_IN_FRAGMENT = "query { ...F d: forms { id } } fragment F on Query { a: forms { id } b: forms { id } c: forms { id } }"
 
+# Depth reached only through a chain of fragments, each adding at most one level.
+DEPTH_3_THROUGH_FRAGMENTS = """
+query { patientPanel(herId: 8142519) { ...A } }
+fragment A on PatientPanel { services { ...B } }
+fragment B on PatientService { ...C }
+fragment C on PatientService { entryPoints { ...D } }
+fragment D on PatientEntry { title }
+"""
+DEPTH_4_THROUGH_FRAGMENTS = DEPTH_3_THROUGH_FRAGMENTS.replace("{ title }", "{ form { id } }")
+# Introspection fields count no depth, as with strawberry's QueryDepthLimiter.
+DEEP_INTROSPECTION = "{ __schema { types { fields { type { ofType { name } } } } } }"
+# A fragment's aliases count once per spread: 3 × 1, then 2 × 2.
+THREE_ALIASES_BY_SPREADS = (
+    "query { ...One ...One ...One } fragment One on Query { a: forms { id } }"
+)
+FOUR_ALIASES_BY_SPREADS = (
+    "query { ...Two ...Two } fragment Two on Query { a: forms { id } b: forms { id } }"
+)
+# Spreads as the executor expands them: 4 × (1 + 49) = 200, then one more.
+FORTY_NINE_FORMS = " ".join(["...Forms"] * 49)
+SPREADS_200 = f"""
+query {{ ...Fifty ...Fifty ...Fifty ...Fifty }}
+fragment Fifty on Query {{ {FORTY_NINE_FORMS} }}
+fragment Forms on Query {{ forms {{ id }} }}
+"""
+SPREADS_201 = SPREADS_200.replace("...Fifty }", "...Fifty ...Forms }")
+# A cycle (graphql-core refuses it) must not send the limits round it for ever.
+CYCLE = "query { ...A } fragment A on Query { ...B forms { id } } fragment B on Query { ...A }"
+
 PRACTICE = """
 query Practice($herId: Int!) {
   practice(herId: $herId) { version texts { slot text } absences { id } auditLog { edges { node { id } } } }
@@ -45,19 +92,38 @@ mutation Save($input: SaveTextsInput!) { saveTexts(input: $input) { practice { v
 """
 
 
+def doubling_fragments(levels: int) -> str:
+    """Each fragment spreads the one below it twice: 2^levels spreads expanded, in a document
+    of 40 bytes a level."""
+    fragments = ["fragment F0 on Query { forms { id } }"]
+    fragments += [
+        f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, levels + 1)
+    ]
+    return f"query {{ ...F{levels} }} " + " ".join(fragments)
+
+
+# graphql-core compares each pair of fields with one response name at one place.
+SAME_FIELD_499_TIMES = "{ " + "forms { id } " * 499 + "}"
+
+
 def tokens_document(count: int) -> str:
-    """A valid query that counts as `count` tokens: `{ forms { id id … } }` and the end of
-    the document, which graphql-core counts too."""
-    return "{ forms { " + " ".join(["id"] * (count - 5)) + " } }"
+    """A valid query that counts as `count` tokens: `{ forms { … id … } }` and the end of the
+    document, which graphql-core counts too. Padded with inline fragments rather than with
+    one field repeated, which graphql-core would compare pair by pair (QUERY_TOO_COMPLEX)."""
+    levels = (count - 6) // 5
+    ids = " ".join(["id"] * (count - 5 - 5 * levels))
+    return "{ forms { " + "... on Form { " * levels + ids + " }" * levels + " } }"
 
 
-@pytest.fixture
-async def limited(db, settings: Settings, clock) -> AsyncIterator[Api]:
-    """The app with the small limits above, built the way conftest builds it."""
+@asynccontextmanager
+async def app_with(
+    db: Database, settings: Settings, clock: Clock, **limits: Any
+) -> AsyncIterator[Api]:
+    """The app with `limits` in its settings, built the way conftest builds it."""
     tokens = await development_tokens(db, settings)
     services = Services(db=db, catalog=load_catalog(), verifier=tokens, clock=clock)
     await services.start()
-    app = create_app(services, settings=replace(settings, **LIMITS))
+    app = create_app(services, settings=replace(settings, **limits))
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -66,51 +132,216 @@ async def limited(db, settings: Settings, clock) -> AsyncIterator[Api]:
         await services.stop()
 
 
+@pytest.fixture
+async def limited(db, settings: Settings, clock) -> AsyncIterator[Api]:
+    """The app with the small limits above."""
+    async with app_with(db, settings, clock, **LIMITS) as api:
+        yield api
+
+
+@pytest.fixture
+async def roomy(db, settings: Settings, clock) -> AsyncIterator[Api]:
+    """The default limits but for tokens, so that the limits behind them are reached."""
+    async with app_with(db, settings, clock, max_tokens=20_000) as api:
+        yield api
+
+
 async def ask(api: Api, document: str) -> httpx.Response:
     return await api.client.post(
         "/graphql", json={"query": document}, headers={"Accept": GRAPHQL_RESPONSE}
     )
 
 
-def assert_refused(response: httpx.Response, words: str) -> None:
+def assert_refused(response: httpx.Response, words: str, code: str | None = None) -> None:
     """A 400 request error with one message that says which limit, and no data."""
     assert response.status_code == 400, response.text
     body = response.json()
     assert "data" not in body
     messages = " ".join(error["message"] for error in body["errors"])
     assert words in messages, messages
+    if code is not None:
+        assert code in error_codes(body), body
+
+
+class CPUTimeExceeded(BaseException):
+    """Raised in the test when it has burnt its CPU: a failure, not a hang (the old limits
+    never finished a 40-level document). Not an Exception, so that nothing in the app
+    catches it."""
+
+
+@contextmanager
+def cpu_guard(seconds: float) -> Iterator[None]:
+    """Stops the test once the process has spent `seconds` of CPU inside the block."""
+
+    def stop(*_: object) -> None:
+        raise CPUTimeExceeded(f"more than {seconds} s of CPU")
+
+    previous = signal.signal(signal.SIGPROF, stop)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
+async def cpu_of(api: Api, document: str) -> tuple[httpx.Response, float]:
+    """The answer to `document`, and the CPU seconds the process spent on it."""
+    with cpu_guard(5):
+        started = time.process_time()
+        response = await ask(api, document)
+        return response, time.process_time() - started
+
+
+TOO_DEEP = "Dokumentet er for dypt: 4 nivåer, høyst 3."
+FOUR_ALIASES_FOUND = "Dokumentet har for mange aliaser: 4, høyst 3."
 
 
 @pytest.mark.parametrize(
-    ("document", "allowed", "words"),
+    ("document", "allowed", "words", "code"),
     [
-        pytest.param(DEPTH_3, True, "", id="depth-at-limit"),
-        pytest.param(DEPTH_4, False, "exceeds maximum operation depth of 3", id="depth-over"),
+        pytest.param(DEPTH_3, True, "", None, id="depth-at-limit"),
+        pytest.param(DEPTH_4, False, TOO_DEEP, QUERY_TOO_DEEP, id="depth-over"),
         pytest.param(
-            DEPTH_4_IN_FRAGMENT,
-            False,
-            "exceeds maximum operation depth of 3",
-            id="depth-over-in-fragment",
+            DEPTH_4_IN_FRAGMENT, False, TOO_DEEP, QUERY_TOO_DEEP, id="depth-over-in-fragment"
         ),
-        pytest.param(tokens_document(200), True, "", id="tokens-at-limit"),
-        pytest.param(tokens_document(201), False, "more than 200 tokens", id="tokens-over"),
-        pytest.param(THREE_ALIASES, True, "", id="aliases-at-limit"),
-        pytest.param(FOUR_ALIASES, False, "4 aliases found. Allowed: 3", id="aliases-over"),
+        pytest.param(DEPTH_3_THROUGH_FRAGMENTS, True, "", None, id="depth-at-limit-by-fragments"),
+        pytest.param(
+            DEPTH_4_THROUGH_FRAGMENTS, False, TOO_DEEP, QUERY_TOO_DEEP, id="depth-over-by-fragments"
+        ),
+        pytest.param(DEEP_INTROSPECTION, True, "", None, id="introspection-counts-no-depth"),
+        pytest.param(tokens_document(200), True, "", None, id="tokens-at-limit"),
+        pytest.param(tokens_document(201), False, "more than 200 tokens", None, id="tokens-over"),
+        pytest.param(THREE_ALIASES, True, "", None, id="aliases-at-limit"),
+        pytest.param(FOUR_ALIASES, False, FOUR_ALIASES_FOUND, TOO_MANY_ALIASES, id="aliases-over"),
         pytest.param(
             FOUR_ALIASES_IN_FRAGMENT,
             False,
-            "4 aliases found. Allowed: 3",
+            FOUR_ALIASES_FOUND,
+            TOO_MANY_ALIASES,
             id="aliases-over-in-fragment",
         ),
+        pytest.param(THREE_ALIASES_BY_SPREADS, True, "", None, id="aliases-at-limit-by-spreads"),
+        pytest.param(
+            FOUR_ALIASES_BY_SPREADS,
+            False,
+            FOUR_ALIASES_FOUND,
+            TOO_MANY_ALIASES,
+            id="aliases-over-by-spreads",
+        ),
+        pytest.param(SPREADS_200, True, "", None, id="spreads-at-limit"),
+        pytest.param(
+            SPREADS_201,
+            False,
+            "Dokumentet setter inn fragmenter for mange ganger: 201, høyst 200.",
+            TOO_MANY_FRAGMENT_SPREADS,
+            id="spreads-over",
+        ),
+        pytest.param(CYCLE, False, "Cannot spread fragment 'A' within itself", None, id="cycle"),
     ],
 )
-async def test_document_limits(limited, document, allowed, words):
+async def test_document_limits(limited, document, allowed, words, code):
     response = await ask(limited, document)
     if allowed:
         assert response.status_code == 200, response.text
         assert "errors" not in response.json()
     else:
-        assert_refused(response, words)
+        assert_refused(response, words, code)
+
+
+# --- work linear in the document ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("levels", [18, 22, 40, 60, 200])
+async def test_fragments_spread_twice_per_level_are_refused_in_milliseconds(roomy, levels):
+    # Given fragments each spreading the one below twice: 2^levels spreads once expanded,
+    # which the old limits walked one by one (18 levels: seconds; 40: never done)
+    document = doubling_fragments(levels)
+    # When it is sent
+    response, cpu = await cpu_of(roomy, document)
+    # Then it is refused before anything runs, naming the limit, for a few milliseconds of CPU
+    assert_refused(response, "høyst 200", TOO_MANY_FRAGMENT_SPREADS)
+    assert cpu < 0.5, f"{cpu:.3f} s of CPU for {levels} levels"
+
+
+async def test_many_fields_with_one_name_are_refused_quickly(api):
+    # Given 499 copies of one field, each pair of which graphql-core's
+    # OverlappingFieldsCanBeMergedRule compares (a second of CPU on its own budget)
+    response, cpu = await cpu_of(api, SAME_FIELD_499_TIMES)
+    # Then it is refused on ours, in our words
+    assert_refused(response, "for sammensatt", QUERY_TOO_COMPLEX)
+    assert cpu < 0.5, f"{cpu:.3f} s of CPU"
+
+
+async def test_suggestions_are_hidden_in_linear_time():
+    # Given production, and an error message quoting a string literal of 60,000 spaces
+    # (a regular expression took 8 s of CPU over it)
+    production = schema_for(Settings(env="production"))
+    document = '{ forms(entryPoint: "' + " " * 60_000 + '") { id } }'
+    with cpu_guard(5):
+        started = time.process_time()
+        result = await production.execute(document)
+        cpu = time.process_time() - started
+    assert result.errors and "cannot represent" in result.errors[0].message
+    assert cpu < 0.5, f"{cpu:.3f} s of CPU"
+    # And suggestions still go wherever they are, whatever the message quotes
+    for message, hidden in [
+        (
+            "Value 'X' does not exist in 'EntryPoint' enum. Did you mean 'E_KONTAKT'?",
+            "Value 'X' does not exist in 'EntryPoint' enum.",
+        ),
+        (
+            "Field 'slott' is not defined. Did you mean 'slot'? Found: {'slott': 'x'}.",
+            "Field 'slott' is not defined. Found: {'slott': 'x'}.",
+        ),
+        (
+            "Expected a value, found \"Did you mean\"? Did you mean 'a', or 'b'?",
+            'Expected a value, found "Did you mean"?',
+        ),
+        ('Found "Did you mean that".', 'Found "Did you mean that".'),
+    ]:
+        assert without_suggestions(message) == hidden
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """`tilpass serve` with the default limits, on a database of its own."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("TILPASS_", "OTEL_"))}
+    environ["TILPASS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'tilpass.db'}"
+    served = Server(cwd=tmp_path, env=environ).start()
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+async def test_healthz_answers_while_doubling_fragments_are_refused(server):
+    async with httpx.AsyncClient(base_url=server.base, timeout=30) as client:
+        # Given clients sending fragments doubled 40 levels deep, which held the event loop
+        # for ever
+        attacks = [
+            asyncio.create_task(
+                client.post(
+                    "/graphql",
+                    json={"query": doubling_fragments(40)},
+                    headers={"Accept": GRAPHQL_RESPONSE},
+                )
+            )
+            for _ in range(3)
+        ]
+        try:
+            await asyncio.sleep(0.05)
+            # When the load balancer asks meanwhile, then it is answered at once
+            started = time.monotonic()
+            health = await client.get("/healthz", timeout=2)
+            assert health.status_code == 200
+            assert time.monotonic() - started < 1
+            # And each attack got its refusal
+            for response in await asyncio.gather(*attacks):
+                assert_refused(response, "høyst 200", TOO_MANY_FRAGMENT_SPREADS)
+        finally:
+            for attack in attacks:
+                attack.cancel()
 
 
 async def test_default_limits_let_the_admin_page_through(api):
