@@ -17,7 +17,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from auth.tokens import TokenVerifier, bearer_token, token_verifier
+from auth.identity import identify_request
+from auth.login import SignIn, sign_in_for
+from auth.tokens import TokenVerifier, token_verifier
 from edge.cache import Located, PatientCache, ResponseCache
 from edge.changes import DEFAULT_STALE_FOR_SECONDS, ChangeWatcher
 from edge.documents import PersistedDocuments, read_manifest
@@ -56,6 +58,8 @@ class Services:
     stale_for: float = DEFAULT_STALE_FOR_SECONDS
     read_model: ReadModel = field(init=False)
     watcher: ChangeWatcher | None = None
+    # The HelseID login of the admin page, when HelseID is configured (auth/login.py).
+    sign_in: SignIn | None = None
 
     def __post_init__(self) -> None:
         self.read_model = ReadModel(
@@ -103,21 +107,37 @@ async def open_services(settings: Settings, *, clock: Clock = system_clock) -> S
         clock=clock,
         read_model_practices=settings.read_model_practices,
         stale_for=settings.stale_for_seconds,
+        sign_in=sign_in_for(settings, db, clock),
     )
     await services.start()
     return services
 
 
 class TilpassGraphQL(GraphQLOverHTTP):
+    # From the settings (create_app): DPoP's `htu` base, and whether only bound tokens are taken.
+    public_url: str = ""
+    dpop_required: bool = False
+
+    def cookie_authenticated(self, request: Request) -> bool:
+        sign_in = request.app.state.services.sign_in
+        return (
+            sign_in is not None
+            and "authorization" not in request.headers
+            and sign_in.policy.cookie_name in request.cookies
+        )
+
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         services: Services = request.app.state.services
-        token = bearer_token(request.headers.get("authorization", ""))
-        if token is not None:
-            await services.verifier.prepare(token)
-
-        def identify() -> int | None:
-            return None if token is None else services.verifier.practitioner_hpr(token)
-
+        sign_in = services.sign_in
+        identify = await identify_request(
+            request,
+            verifier=services.verifier,
+            db=services.db,
+            sessions=sign_in.policy if sign_in is not None else None,
+            now=services.clock,
+            public_url=self.public_url,
+            dpop_required=self.dpop_required,
+        )
         return Context(
             request=request,
             db=services.db,
@@ -190,6 +210,7 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
         graphiql_free_form=not settings.production,
         plain_reads=not settings.tracing,
     )
+    graphql.public_url, graphql.dpop_required = settings.public_url, settings.dpop == "required"
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -1,4 +1,5 @@
-"""Bearer token → practitioner (HPR number): the one place that knows how tokens are checked.
+"""Access token → verified claims → practitioner (HPR number): the one place that knows how
+tokens are checked (how a DPoP-bound token's proof is checked is auth/dpop.py's).
 
 Development: HS256 tokens signed with a key the first command that needs it creates and keeps
 with the database (beside an SQLite file, in the database on PostgreSQL), so every command and
@@ -35,17 +36,38 @@ class TokenVerifier(Protocol):
         """Fetches whatever checking this token needs, before the (synchronous) check."""
         ...
 
+    def verified_claims(self, token: str) -> dict[str, Any] | None:
+        """The token's claims once every check has passed, or None when it is not to be
+        trusted."""
+        ...
+
     def practitioner_hpr(self, token: str) -> int | None:
         """The HPR number the token speaks for, or None when the token is not to be trusted."""
         ...
 
 
+# The schemes an Authorization header may use: a bare bearer token, or one bound to the
+# client's key and sent with a proof of it (RFC 9449).
+SCHEMES = ("bearer", "dpop")
+
+
+def credentials(authorization: str) -> tuple[str, str] | None:
+    """The scheme (lower case, `bearer` or `dpop`) and token of an Authorization header value;
+    None for any other scheme, or a token that is not one (RFC 6750's b64token: printable
+    ASCII without spaces)."""
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() not in SCHEMES or not token or not token.isascii():
+        return None
+    if not token.isprintable() or " " in token:
+        return None
+    return scheme.lower(), token
+
+
 def bearer_token(authorization: str) -> str | None:
     """The token of an `Authorization: Bearer <token>` header value, if that is what it is."""
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
+    found = credentials(authorization)
+    return found[1] if found is not None and found[0] == "bearer" else None
 
 
 def hpr_from_claims(claims: dict[str, Any]) -> int | None:
@@ -61,9 +83,13 @@ def hpr_from_claims(claims: dict[str, Any]) -> int | None:
 class DevelopmentTokens:
     secret: str
 
-    def issue(self, hpr_number: int, *, ttl: timedelta = DEFAULT_TTL) -> str:
+    def issue(
+        self, hpr_number: int, *, ttl: timedelta = DEFAULT_TTL, jkt: str | None = None
+    ) -> str:
+        """A development token for `hpr_number`; with `jkt` (an RFC 7638 thumbprint) bound to
+        that DPoP key, as HelseID binds its tokens (`cnf.jkt`)."""
         now = datetime.now(UTC)
-        claims = {
+        claims: dict[str, Any] = {
             "iss": DEV_ISSUER,
             "sub": str(hpr_number),
             HPR_CLAIM: str(hpr_number),
@@ -71,14 +97,16 @@ class DevelopmentTokens:
             "iat": now,
             "exp": now + ttl,
         }
+        if jkt is not None:
+            claims["cnf"] = {"jkt": jkt}
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
     async def prepare(self, token: str) -> None:
         """Nothing to fetch: the key is local."""
 
-    def practitioner_hpr(self, token: str) -> int | None:
+    def verified_claims(self, token: str) -> dict[str, Any] | None:
         try:
-            claims = jwt.decode(
+            return jwt.decode(
                 token,
                 self.secret,
                 algorithms=["HS256"],
@@ -87,7 +115,10 @@ class DevelopmentTokens:
             )
         except jwt.PyJWTError:
             return None
-        return hpr_from_claims(claims)
+
+    def practitioner_hpr(self, token: str) -> int | None:
+        claims = self.verified_claims(token)
+        return None if claims is None else hpr_from_claims(claims)
 
 
 @dataclass
@@ -109,7 +140,7 @@ class HelseIdTokens:
         if isinstance(kid, str):
             await self.keys.refresh(kid)
 
-    def practitioner_hpr(self, token: str) -> int | None:
+    def verified_claims(self, token: str) -> dict[str, Any] | None:
         try:
             header = jwt.get_unverified_header(token)
             algorithm, kid = header.get("alg"), header.get("kid")
@@ -133,7 +164,11 @@ class HelseIdTokens:
             return None
         if claims.get(ASSURANCE_CLAIM) != "high":
             return None
-        return hpr_from_claims(claims)
+        return claims
+
+    def practitioner_hpr(self, token: str) -> int | None:
+        claims = self.verified_claims(token)
+        return None if claims is None else hpr_from_claims(claims)
 
 
 async def production_verifier(

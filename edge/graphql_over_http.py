@@ -45,6 +45,9 @@ from schema.plain_reads import PlainReads
 
 # Set on the request's scope when the result is a request error rather than field errors.
 REQUEST_ERROR = "tilpass.request_error"
+# Set on the request's scope by auth/identity.py (auth.dpop.CHALLENGE_KEY) when a token or DPoP
+# proof was refused: the response's WWW-Authenticate (RFC 9449 §7.1).
+WWW_AUTHENTICATE = "tilpass.www_authenticate"
 # GraphiQL (development only) marks its requests with this header, so that it keeps working
 # when trusted documents are required: it sends the documents a developer types.
 GRAPHIQL_HEADER = "x-tilpass-client"
@@ -59,6 +62,12 @@ UNSUPPORTED_MEDIA_TYPE = (
     "En GraphQL-forespørsel med POST må ha Content-Type: application/json (UTF-8)."
 )
 MUTATION_OVER_GET = "Endringer (mutation) må sendes med POST."
+# A browser sends the session cookie with another site's form posts too: only JSON, which a
+# form cannot send without the page's own script, is taken on the cookie's word.
+COOKIE_WITHOUT_JSON = (
+    "Forespørsler med innloggingsøkten må sendes som application/json fra Tilpass Helsenorges "
+    "egne sider."
+)
 NOT_A_REQUEST = "Forespørselen må være et JSON-objekt med en GraphQL-forespørsel."
 BAD_OPERATION_NAME = "operationName må være en tekst eller null."
 NOT_JSON = "Forespørselen er ikke gyldig JSON."
@@ -166,6 +175,11 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         self.graphiql_free_form = graphiql_free_form
         self.plain_reads = PlainReads(self.schema) if plain_reads else None
 
+    def cookie_authenticated(self, request: Request) -> bool:
+        """Whether the request would be authenticated by a session cookie (no Authorization
+        header); the app knows the cookie, this layer does not."""
+        return False
+
     @property
     def graphql_ide_html(self) -> str:
         html = super().graphql_ide_html
@@ -197,6 +211,10 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         if media_type is None:
             return self._refuse(request, 406, NOT_ACCEPTABLE, JSON)
         if request.method == "POST" and not is_json_content(request.headers.get("content-type")):
+            if self.cookie_authenticated(request):
+                return self._refuse(
+                    request, 403, COOKIE_WITHOUT_JSON, media_type, "UNAUTHENTICATED"
+                )
             return self._refuse(request, 415, UNSUPPORTED_MEDIA_TYPE, media_type)
         try:
             response = await self._plain(request)
@@ -211,6 +229,9 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
                 status = 200
             return self._refuse(request, status, in_norwegian(exc.reason), media_type, code)
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
+        challenge = request.scope.get(WWW_AUTHENTICATE)
+        if challenge is not None:
+            response.headers["www-authenticate"] = challenge
         failure = request.scope.get(REQUEST_ERROR)
         if media_type == GRAPHQL_RESPONSE and failure is not None:
             response.status_code = failure

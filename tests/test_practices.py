@@ -2,6 +2,7 @@
 taking effect at once."""
 
 import json
+from datetime import timedelta
 
 import jwt
 import pytest
@@ -97,25 +98,35 @@ async def test_me_of_a_practitioner_with_one_practice(api):
     }
 
 
-@pytest.mark.parametrize(
-    "who", ["no token", "garbage token", "token signed with another secret", "not in registry"]
-)
+@pytest.mark.parametrize("who", ["no token", "not in registry"])
 async def test_me_is_null_without_a_known_practitioner_and_no_error(api, who):
     # Given a request that does not speak for anyone in the registry
+    token = {"no token": None, "not in registry": api.token(STRANGER)}[who]
+    # When it asks who is logged in
+    body = await api.post(ME, token=token)
+    # Then `me` is null, and that is not an error
+    assert "errors" not in body, body["errors"]
+    assert body["data"] == {"me": None}
+
+
+@pytest.mark.parametrize(
+    "who", ["garbage token", "token signed with another secret", "expired token"]
+)
+async def test_me_with_an_invalid_credential_is_unauthenticated(api, who):
+    # Given a credential that is no longer, or never was, valid
     token = {
-        "no token": None,
         "garbage token": "not-a-jwt",
         "token signed with another secret": jwt.encode(
             jwt.decode(api.token(ASTRID), options={"verify_signature": False}),
             "another secret that is long enough for HS256 use",
             algorithm="HS256",
         ),
-        "not in registry": api.token(STRANGER),
+        "expired token": api.tokens.issue(ASTRID, ttl=timedelta(seconds=-120)),
     }[who]
     # When it asks who is logged in
     body = await api.post(ME, token=token)
-    # Then `me` is null, and that is not an error
-    assert "errors" not in body, body["errors"]
+    # Then the page can tell "sign in again" from "not in HPR"
+    assert error_codes(body) == ["UNAUTHENTICATED"]
     assert body["data"] == {"me": None}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -13,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from settings import Settings
-from web import dev_signin, fhir
+from web import dev_signin, fhir, signin
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -33,6 +34,16 @@ PAGE_HEADERS = {
 }
 
 
+def page_headers(settings: Settings) -> dict[str, str]:
+    """The pages' headers; with HelseID, "Logg ut" (a form) may go on to HelseID's logout,
+    which browsers check against form-action through the redirect."""
+    if not settings.helseid:
+        return PAGE_HEADERS
+    parts = urlsplit(settings.helseid_authority)
+    policy = f"{CONTENT_SECURITY_POLICY} {parts.scheme}://{parts.netloc}"
+    return {**PAGE_HEADERS, "Content-Security-Policy": policy}
+
+
 class _RevalidatedFiles(StaticFiles):
     """Static files that browsers check for a newer version on every load (cheap: ETag)."""
 
@@ -49,21 +60,23 @@ class _RevalidatedFiles(StaticFiles):
         return response
 
 
-def _page(name: str) -> Callable[[Request], Awaitable[Response]]:
+def _page(name: str, headers: dict[str, str]) -> Callable[[Request], Awaitable[Response]]:
     async def page(request: Request) -> Response:
-        return FileResponse(STATIC / name, media_type="text/html", headers=PAGE_HEADERS)
+        return FileResponse(STATIC / name, media_type="text/html", headers=headers)
 
     return page
 
 
 def web_routes(settings: Settings) -> list[BaseRoute]:
-    """The admin page, the patient preview, their files and the FHIR questionnaires; in
+    """The admin page, the patient preview, their files, the FHIR questionnaires and the
+    HelseID login (404 where HelseID is not configured); in
     development also the sign-in as a demo practitioner (`/?dev-hpr=N`), which production
     does not have at all."""
     routes: list[BaseRoute] = [
-        Route("/", _page("admin.html")),
-        Route("/pasient/{her_id:int}", _page("patient.html")),
+        Route("/", _page("admin.html", page_headers(settings))),
+        Route("/pasient/{her_id:int}", _page("patient.html", PAGE_HEADERS)),
         *fhir.routes,
+        *signin.routes,
         Mount("/static", app=_RevalidatedFiles(directory=STATIC), name="static"),
     ]
     if not settings.production:

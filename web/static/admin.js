@@ -1,12 +1,13 @@
 // The admin page ("Helsetilbud"): sign-in, "Velg virksomhet" and the four tabs. Everything
-// goes through the GraphQL API with the GP's bearer token.
+// goes through the GraphQL API: with the session cookie after "Logg inn med HelseID", or with
+// a development token.
 
 import { graphql } from "./api.js";
 import { createAbsencesTab } from "./absences-tab.js";
 import { h, replace } from "./dom.js";
 import { createHistoryTab } from "./history-tab.js";
 import { ME, PATIENT_PANEL, PRACTICE } from "./queries.js";
-import { signIn, signOut } from "./session.js";
+import { keepDrafts, loginUrl, signIn, takeDrafts } from "./session.js";
 import { createTabs } from "./tabs.js";
 import { createTextsTab } from "./texts-tab.js";
 import { createToolsTab } from "./tools-tab.js";
@@ -21,39 +22,46 @@ function problem(title, ...lines) {
   );
 }
 
-function showPicker(practitioners) {
-  replace(
-    app,
-    h(
-      "section",
-      { class: "card", "aria-labelledby": "picker-heading" },
-      h("h2", { id: "picker-heading" }, "Logg inn for utvikling"),
-      h("p", {}, "I produksjon logger du inn med HelseID. Her kan du velge en behandler fra registeret:"),
-      h(
-        "ul",
-        { class: "picker" },
-        practitioners.map((person) =>
-          h(
-            "li",
-            {},
-            h("a", { href: `/?dev-hpr=${person.hprNumber}` }, `${person.name} (HPR ${person.hprNumber})`),
-            h("span", { class: "hint" }, person.practices.map((p) => p.name).join(", ") || "Ingen legekontor"),
-          ),
-        ),
-      ),
-    ),
-  );
+function helseidButton(text = "Logg inn med HelseID") {
+  return h("a", { class: "button", href: loginUrl() }, text);
 }
 
-function showSignedOut(reason = null) {
-  replace(
-    app,
+function showSignIn(session, reason = null) {
+  const sections = [];
+  if (session.helseid || !session.practitioners) {
+    sections.push(
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "signed-out-heading" },
+        h("h2", { id: "signed-out-heading" }, "Du er ikke logget inn"),
+        reason ? h("p", {}, reason) : null,
+        session.helseid
+          ? [h("p", {}, "Logg inn med HelseID for å bruke Tilpass Helsenorge."), h("p", {}, helseidButton())]
+          : h("p", {}, "Innlogging med HelseID er ikke satt opp for denne tjenesten."),
+      ),
+    );
+  }
+  if (session.practitioners) sections.push(pickerSection(session.practitioners));
+  replace(app, sections);
+}
+
+function pickerSection(practitioners) {
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "picker-heading" },
+    h("h2", { id: "picker-heading" }, "Logg inn for utvikling"),
+    h("p", {}, "I produksjon logger du inn med HelseID. Her kan du velge en behandler fra registeret:"),
     h(
-      "section",
-      { class: "card", "aria-labelledby": "signed-out-heading" },
-      h("h2", { id: "signed-out-heading" }, "Du er ikke logget inn"),
-      reason ? h("p", {}, reason) : null,
-      h("p", {}, "Logg inn via Tjenesteportalen for helseaktører (HelseID) for å bruke Tilpass Helsenorge."),
+      "ul",
+      { class: "picker" },
+      practitioners.map((person) =>
+        h(
+          "li",
+          {},
+          h("a", { href: `/?dev-hpr=${person.hprNumber}` }, `${person.name} (HPR ${person.hprNumber})`),
+          h("span", { class: "hint" }, person.practices.map((p) => p.name).join(", ") || "Ingen legekontor"),
+        ),
+      ),
     ),
   );
 }
@@ -61,35 +69,68 @@ function showSignedOut(reason = null) {
 function showUser(me, session) {
   replace(
     user,
-    h("span", {}, `${me.name} (HPR ${me.hprNumber})`),
+    h("span", { class: "user-name" }, `${me.name} (HPR ${me.hprNumber})`),
     session.development
       ? h("a", { href: "/" }, "Bytt bruker")
-      : h(
-          "button",
-          {
-            type: "button",
-            class: "link-button",
-            onclick: () => {
-              signOut();
-              location.assign("/");
-            },
-          },
-          "Logg ut",
+      : // A form, not a script: the logout ends the session on the server and goes on to
+        // HelseID's own logout.
+        h(
+          "form",
+          { method: "post", action: "/auth/logout", class: "logout" },
+          h("button", { type: "submit", class: "link-button" }, "Logg ut"),
         ),
   );
+}
+
+/** The session ended while the GP worked: one banner over the page offers to sign in again,
+ * keeping what they typed in the text boxes for when they come back. */
+function sessionEnded(keep) {
+  if (document.getElementById("session-ended")) return;
+  const banner = h(
+    "div",
+    { id: "session-ended", class: "alert", role: "alert" },
+    h("h2", {}, "Du er logget ut"),
+    h("p", {}, "Økten din er utløpt. Det du har skrevet, blir tatt vare på mens du logger inn på nytt."),
+    h(
+      "p",
+      {},
+      h(
+        "a",
+        {
+          class: "button",
+          href: loginUrl(),
+          onclick: () => keep(),
+        },
+        "Logg inn på nytt",
+      ),
+    ),
+  );
+  app.prepend(banner);
+  banner.querySelector("a").focus();
 }
 
 function practiceLabel(practice) {
   return `${practice.name}, HER-id ${practice.herId}`;
 }
 
-function mountAdmin(me, token) {
+function mountAdmin(me, session) {
+  const drafts = takeDrafts();
+  const start = me.practices.some((p) => p.herId === drafts?.herId) ? drafts.herId : me.practices[0].herId;
   const ctx = {
     me,
-    herId: me.practices[0].herId,
+    herId: start,
     // The version every view on the page was read at: saveTexts sends it as expectedVersion.
     version: 0,
-    api: (query, variables) => graphql(query, variables, token),
+    async api(query, variables) {
+      try {
+        return await graphql(query, variables, session.token);
+      } catch (error) {
+        if (error.code === "UNAUTHENTICATED" && !session.token) {
+          sessionEnded(() => keepDrafts({ herId: ctx.herId, texts: texts.typed() }));
+        }
+        throw error;
+      }
+    },
     preview: null,
     /** The patient side as the GP's own patients see it today (cached until a change). */
     patientPanel() {
@@ -162,9 +203,15 @@ function mountAdmin(me, token) {
   }
 
   window.addEventListener("beforeunload", (event) => {
-    if (texts.isDirty()) event.preventDefault();
+    // Going to sign in again keeps the typing (sessionEnded), so it needs no warning.
+    if (texts.isDirty() && !document.getElementById("session-ended")) event.preventDefault();
   });
-  return load(ctx.herId);
+  select.value = String(ctx.herId);
+  return load(ctx.herId).then(() => {
+    if (drafts?.texts && Object.keys(drafts.texts).length && drafts.herId === ctx.herId) {
+      texts.keepTyping(drafts.texts);
+    }
+  });
 }
 
 async function start() {
@@ -175,21 +222,20 @@ async function start() {
     problem("Kunne ikke logge inn", error.message);
     return;
   }
-  if (!session.token) {
-    if (session.practitioners) showPicker(session.practitioners);
-    else showSignedOut();
-    return;
-  }
   let me;
   try {
+    // Without a development token the session cookie (if any) speaks for the GP.
     me = (await graphql(ME, {}, session.token)).me;
   } catch (error) {
     if (error.code === "UNAUTHENTICATED") {
-      signOut();
-      showSignedOut(error.message);
+      showSignIn(session, "Økten din er utløpt eller avsluttet. Logg inn på nytt.");
     } else {
       problem("Noe gikk galt", error.message);
     }
+    return;
+  }
+  if (!me && !session.token) {
+    showSignIn(session);
     return;
   }
   if (!me) {
@@ -204,7 +250,7 @@ async function start() {
     );
     return;
   }
-  await mountAdmin(me, session.token);
+  await mountAdmin(me, session);
 }
 
 start();

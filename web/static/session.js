@@ -1,30 +1,50 @@
-// Where the admin page's bearer token comes from.
+// How the admin page knows who is signed in.
 //
-// Production: whatever signs the GP in with HelseID sends the browser to
-// /#access_token=<token>; the page keeps it for this tab (sessionStorage) and sends it as
-// "Authorization: Bearer". Development: /?dev-hpr=N gets a token from the server for
-// practitioner N; without it the page offers the practitioners in the registry.
+// HelseID: the service signs the GP in itself (/auth/login) and keeps the session on the
+// server; the browser holds only an HttpOnly cookie that this script never sees, so no token
+// lives in the page, its storage or its address. Development: /?dev-hpr=N gets a token from
+// the server for practitioner N (kept in memory only); without it the page offers the
+// practitioners in the registry, beside "Logg inn med HelseID" when HelseID is configured.
 
-const STORAGE_KEY = "tilpass.token";
+const DRAFTS_KEY = "tilpass.drafts";
 
 export async function signIn() {
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  const handedOver = fragment.get("access_token");
-  if (handedOver) {
-    sessionStorage.setItem(STORAGE_KEY, handedOver);
-    // Out of the address bar, so that it is neither bookmarked nor shared by accident.
-    history.replaceState(null, "", location.pathname + location.search);
-    return { token: handedOver, development: false };
-  }
   const devHpr = new URLSearchParams(location.search).get("dev-hpr");
   if (devHpr !== null) return { token: await developmentToken(devHpr), development: true };
-  const kept = sessionStorage.getItem(STORAGE_KEY);
-  if (kept) return { token: kept, development: false };
-  return { token: null, practitioners: await developmentPractitioners() };
+  const [helseid, practitioners] = await Promise.all([helseidConfigured(), developmentPractitioners()]);
+  return { token: null, helseid, practitioners };
 }
 
-export function signOut() {
-  sessionStorage.removeItem(STORAGE_KEY);
+/** Where "Logg inn med HelseID" goes: the login, coming back to this page. */
+export function loginUrl() {
+  const next = location.pathname + location.search;
+  return `/auth/login?next=${encodeURIComponent(next)}`;
+}
+
+/** What the GP typed, kept in this tab while they sign in again (texts only, never tokens). */
+export function keepDrafts(drafts) {
+  sessionStorage.setItem(DRAFTS_KEY, JSON.stringify(drafts));
+}
+
+/** The drafts kept before signing in again, once; null when there are none. */
+export function takeDrafts() {
+  const kept = sessionStorage.getItem(DRAFTS_KEY);
+  sessionStorage.removeItem(DRAFTS_KEY);
+  if (!kept) return null;
+  try {
+    return JSON.parse(kept);
+  } catch {
+    return null;
+  }
+}
+
+async function helseidConfigured() {
+  try {
+    const response = await fetch("/auth/session", { headers: { Accept: "application/json" } });
+    return response.ok && (await response.json()).helseid === true;
+  } catch {
+    return false;
+  }
 }
 
 async function developmentToken(hprText) {

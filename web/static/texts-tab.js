@@ -140,6 +140,28 @@ export function createTextsTab(ctx) {
     );
   }
 
+  /** What the GP typed that is not saved, by "SLOT/LANGUAGE". */
+  function typed() {
+    const changed = {};
+    for (const { slot, code, field } of allFields()) {
+      const key = `${slot}/${code}`;
+      if (field.textarea.value !== (saved.get(key) ?? "")) changed[key] = field.textarea.value;
+    }
+    return changed;
+  }
+
+  /** Puts typing back into the boxes (kept while the GP signed in again); not saved yet. */
+  function keepTyping(values) {
+    for (const { slot, code, field } of allFields()) {
+      const value = values[`${slot}/${code}`];
+      if (typeof value !== "string") continue;
+      field.textarea.value = value;
+      field.show(true);
+    }
+    for (const slot of boxes.keys()) update(slot);
+    status.textContent = "Det du skrev før du logget inn på nytt, står i tekstboksene. Trykk Lagre for å lagre det.";
+  }
+
   function isDirty() {
     return allFields().some(({ slot, code, field }) => field.textarea.value !== (saved.get(`${slot}/${code}`) ?? ""));
   }
@@ -294,5 +316,5 @@ export function createTextsTab(ctx) {
     replace(previewBody, h("div", { class: "hn-screen" }, renderServicePage(shown, options)));
   }
 
-  return { element, load, refresh, isDirty };
+  return { element, load, refresh, isDirty, typed, keepTyping };
 }
