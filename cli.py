@@ -1,4 +1,4 @@
-"""The `tilpass` command: serve, import-registry, seed-demo, token, export-schema,
+"""The `tilpass` command: serve, import-registry, seed-demo, token, helseid-key, export-schema,
 export-documents."""
 
 from __future__ import annotations
@@ -6,11 +6,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
+
+import jwskate
 
 from auth.tokens import development_tokens
 from edge.documents import read_manifest
@@ -31,6 +34,11 @@ BACKLOG = 2_048  # connections waiting to be accepted (the kernel's somaxconn ma
 SHUTDOWN_SECONDS = 10
 # Read by h11 only, which uvicorn falls back to when httptools is missing.
 MAX_HEADER_BYTES = 16_384
+# HelseID takes RSA and EC client keys. RS256 by default: it is what HelseID's own documentation
+# and examples use, so every tool on the way knows it; the key signs a few assertions per
+# login, where RSA's size and speed do not matter. ES256 (P-256) for those who prefer it.
+CLIENT_KEY_ALGORITHMS = ("RS256", "ES256")
+RSA_BITS = 2048
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +58,19 @@ def main(argv: list[str] | None = None) -> int:
 
     token = commands.add_parser("token", help="skriv ut et utviklingstoken")
     token.add_argument("--hpr", type=int, required=True, help="HPR-nummer")
+    token.add_argument(
+        "--jkt", help="bind tokenet til en DPoP-nøkkel (RFC 7638-tommelavtrykket av nøkkelen)"
+    )
+
+    helseid_key = commands.add_parser(
+        "helseid-key",
+        help="lag et nøkkelpar for HelseID-klienten: privat JWK til fil, offentlig til standard ut",
+    )
+    helseid_key.add_argument(
+        "--out", type=Path, required=True, help="filen for den private nøkkelen"
+    )
+    helseid_key.add_argument("--kid", help="nøkkelens id (standard: RFC 7638-tommelavtrykket)")
+    helseid_key.add_argument("--alg", choices=CLIENT_KEY_ALGORITHMS, default="RS256")
 
     commands.add_parser("export-schema", help="skriv GraphQL-skjemaet (SDL) til standard ut")
     commands.add_parser(
@@ -72,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
             text = resources.files("models").joinpath("demo-registry.json").read_text("utf-8")
             return _import(settings, text, "demoregisteret")
         case "token":
-            return _token(settings, args.hpr)
+            return _token(settings, args.hpr, args.jkt)
+        case "helseid-key":
+            return _helseid_key(args.out, args.kid, args.alg)
         case "export-schema":
             from schema.root import export_sdl
 
@@ -148,15 +171,55 @@ def _import(settings: Settings, text: str | None, name: str) -> int:
     return 0
 
 
-def _token(settings: Settings, hpr: int) -> int:
+def _token(settings: Settings, hpr: int, jkt: str | None = None) -> int:
     if settings.production:
         print("Utviklingstokener kan ikke lages i produksjon.", file=sys.stderr)
         return 2
 
     async def issue(db: Database) -> str:
-        return (await development_tokens(db, settings)).issue(hpr)
+        return (await development_tokens(db, settings)).issue(hpr, jkt=jkt)
 
     print(asyncio.run(_with_database(settings, issue)))
+    return 0
+
+
+def _helseid_key(out: Path, kid: str | None, alg: str) -> int:
+    """A new key pair for the HelseID client: the private JWK to `out`, readable by its owner
+    alone from the first moment (created with mode 0600, never an existing file), the public
+    JWK on standard output for HelseID Selvbetjening."""
+    options = {"key_size": RSA_BITS} if alg == "RS256" else {}
+    key = jwskate.Jwk.generate(alg=alg, **options)
+    kid = kid or key.thumbprint()
+    private = {**key, "kid": kid, "alg": alg, "use": "sig"}
+    public = {**key.public_jwk(), "kid": kid, "alg": alg, "use": "sig"}
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        print(
+            f"{out} finnes allerede og blir ikke overskrevet: velg en annen fil, eller flytt "
+            "den gamle nøkkelen bort først.",
+            file=sys.stderr,
+        )
+        return 1
+    except OSError as exc:
+        print(f"Kunne ikke lage {out}: {exc.strerror}.", file=sys.stderr)
+        return 1
+    try:
+        # The umask may only take permissions away; this makes the mode exactly 0600.
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(json.dumps(private, indent=2) + "\n")
+    except OSError as exc:
+        out.unlink(missing_ok=True)
+        print(f"Kunne ikke skrive {out}: {exc.strerror}.", file=sys.stderr)
+        return 1
+    print(json.dumps(public, indent=2))
+    print(
+        f"Den private nøkkelen er lagret i {out} (bare lesbar for deg): pek "
+        "TILPASS_HELSEID_CLIENT_KEY dit og del den aldri. Den offentlige nøkkelen (på standard "
+        "ut) lastes opp på klienten i HelseID Selvbetjening.",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -6,8 +6,9 @@ HSTS only in production, where the service is behind HTTPS; a development server
 http://127.0.0.1 must not teach the browser otherwise.
 
 CORS: the admin page served by this service needs none. An admin page on another origin
-(TILPASS_CORS_ORIGINS) may POST with a bearer token; no cookies are involved, so credentials
-stay off."""
+(TILPASS_CORS_ORIGINS) may POST with a bearer token, or a DPoP-bound one with its `DPoP` proof
+header, and read the `WWW-Authenticate` challenge of a refusal; no cookies are involved, so
+credentials stay off."""
 
 from __future__ import annotations
 
@@ -61,8 +62,8 @@ def cors(settings: Settings) -> Middleware:
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST"],
-        allow_headers=["Authorization", "Content-Type", "Accept", "If-None-Match"],
-        expose_headers=["ETag", "X-Request-ID"],
+        allow_headers=["Authorization", "DPoP", "Content-Type", "Accept", "If-None-Match"],
+        expose_headers=["ETag", "X-Request-ID", "WWW-Authenticate"],
         allow_credentials=False,
         max_age=600,
     )

@@ -1,5 +1,6 @@
 """HelseID as far as the tests need it: signing keys (RSA and EC, made with `cryptography`), the
-JWKS it publishes (a file, reached through a file:// URL), and tokens with its claims."""
+JWKS it publishes (a file, reached through a file:// URL), and tokens with its claims; and a
+client's DPoP key making proofs (RFC 9449), with PyJWT, not the service's library."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,8 +16,8 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from auth.tokens import ASSURANCE_CLAIM, HPR_CLAIM
 
@@ -159,3 +161,98 @@ class Ticker:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+# --- a client's DPoP key ----------------------------------------------------------------------
+
+# The members RFC 7638 hashes, per key type.
+THUMBPRINT_MEMBERS = {
+    "EC": ("crv", "kty", "x", "y"),
+    "RSA": ("e", "kty", "n"),
+    "OKP": ("crv", "kty", "x"),
+}
+
+
+def thumbprint(jwk: dict[str, Any]) -> str:
+    """RFC 7638: SHA-256 of the required members in lexical order, no spaces, base64url."""
+    members = {name: jwk[name] for name in THUMBPRINT_MEMBERS[jwk["kty"]]}
+    text = json.dumps(members, sort_keys=True, separators=(",", ":"))
+    return b64(hashlib.sha256(text.encode()).digest())
+
+
+def ath(token: str) -> str:
+    return b64(hashlib.sha256(token.encode()).digest())
+
+
+def unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:
+    """A JWT with `alg: none` and no signature."""
+    return f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}."
+
+
+@dataclass
+class DPoPKey:
+    """A client's key pair for DPoP, and proofs made with it."""
+
+    alg: str = "ES256"
+    private: Any = None
+
+    def __post_init__(self) -> None:
+        if self.private is None:
+            self.private = {
+                "ES256": new_ec_key,
+                "RS256": new_rsa_key,
+                "PS256": new_rsa_key,
+                "EdDSA": ed25519.Ed25519PrivateKey.generate,
+            }[self.alg]()
+
+    @property
+    def public_jwk(self) -> dict[str, Any]:
+        return self._jwk(self.private.public_key())
+
+    @property
+    def private_jwk(self) -> dict[str, Any]:
+        return self._jwk(self.private)
+
+    @property
+    def thumbprint(self) -> str:
+        return thumbprint(self.public_jwk)
+
+    def _jwk(self, key: Any) -> dict[str, Any]:
+        if self.alg == "EdDSA":
+            return OKPAlgorithm.to_jwk(key, as_dict=True)
+        if self.alg == "ES256":
+            return ECAlgorithm.to_jwk(key, as_dict=True)
+        return RSAAlgorithm.to_jwk(key, as_dict=True)
+
+    def claims(
+        self, method: str, url: str, token: str, iat: datetime | None, **changes: Any
+    ) -> dict:
+        """A proof's claims; a change to None (or no `iat`) leaves that claim out."""
+        claims = {
+            "jti": uuid.uuid4().hex,
+            "htm": method,
+            "htu": url,
+            "iat": None if iat is None else int(iat.timestamp()),
+            "ath": ath(token),
+            **changes,
+        }
+        return {name: value for name, value in claims.items() if value is not None}
+
+    def proof(
+        self,
+        method: str,
+        url: str,
+        token: str,
+        *,
+        iat: datetime | None,
+        headers: dict[str, Any] | None = None,
+        **changes: Any,
+    ) -> str:
+        """A proof for one request, signed with this key, its public JWK in the header."""
+        header = {"typ": "dpop+jwt", "jwk": self.public_jwk, **(headers or {})}
+        return jwt.encode(
+            self.claims(method, url, token, iat, **changes),
+            self.private,
+            algorithm=self.alg,
+            headers=header,
+        )

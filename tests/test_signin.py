@@ -247,7 +247,7 @@ async def test_a_cancelled_login_says_so(service):
 async def test_a_gp_who_may_not_sign_in_gets_a_page_saying_why(service, username, words):
     response = await log_in(service, username)
 
-    assert_no_session(response, 403, words)
+    assert_no_session(response, 400, words)
     assert (await service.graphql(ME))["data"]["me"] is None
 
 

@@ -25,7 +25,8 @@ PAGE_POLICY = (
     "frame-ancestors 'none'; form-action 'self'"
 )
 
-# reason → (status, heading, what happened and what to do)
+# reason → (status, heading, what happened and what to do). A callback that fails any check is
+# 400 (DOMAIN.md), a GP who may not sign in included; HelseID not answering is 503.
 PAGES = {
     "cancelled": (
         400,
@@ -50,19 +51,19 @@ PAGES = {
         "her.",
     ),
     "no_hpr": (
-        403,
+        400,
         "Du mangler HPR-nummer",
         "HelseID oppga ikke noe HPR-nummer for deg. Tilpass Helsenorge er for helsepersonell "
         "som er registrert i Helsepersonellregisteret (HPR).",
     ),
     "low_assurance": (
-        403,
+        400,
         "For lavt sikkerhetsnivå",
         "Du logget inn med et lavere sikkerhetsnivå enn høyt. Logg inn på nytt med BankID, "
         "Buypass eller Commfides.",
     ),
     "not_registered": (
-        403,
+        400,
         "Du er ikke registrert her",
         "HPR-nummeret ditt er ikke knyttet til noe fastlegekontor i Adresseregisteret. "
         "Rettighetene følger tilknytningen; kontakt kontoret ditt om den mangler.",
