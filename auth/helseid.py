@@ -80,13 +80,13 @@ class _TimedSession(requests.Session):
         return super().request(*args, **kwargs)
 
 
-class _DPoPToken(DPoPToken):
+class HelseIdDPoPToken(DPoPToken):
     """requests-oauth2client 1.8's DPoPToken.validate_id_token checks the ID token and then
     rebuilds the token without its DPoP key (TypeError): check it on a Bearer copy instead."""
 
     def validate_id_token(
         self, client: Any, azr: Any, exp_leeway: int = 0, auth_time_leeway: int = 10
-    ) -> _DPoPToken:
+    ) -> HelseIdDPoPToken:
         fields = {
             "access_token": self.access_token,
             "expires_at": self.expires_at,
@@ -97,13 +97,14 @@ class _DPoPToken(DPoPToken):
         checked = BearerToken(**fields, id_token=self.id_token).validate_id_token(
             client, azr, exp_leeway, auth_time_leeway
         )
-        return _DPoPToken(
+        return HelseIdDPoPToken(
             **fields, token_type=self.token_type, id_token=checked.id_token, _dpop_key=self.dpop_key
         )
 
 
-def _new_dpop_key(alg: str) -> DPoPKey:
-    return DPoPKey.generate(alg, dpop_token_class=_DPoPToken)
+def new_dpop_key(alg: str) -> DPoPKey:
+    """A DPoP key whose tokens survive the ID token's check (HelseIdDPoPToken)."""
+    return DPoPKey.generate(alg, dpop_token_class=HelseIdDPoPToken)
 
 
 def read_client_key(text: str) -> dict[str, Any]:
@@ -190,7 +191,7 @@ class HelseIdClient:
                     self.client_id, jwskate.Jwk(self.client_key), aud=discovery.get("issuer")
                 ),
                 redirect_uri=self.redirect_uri,
-                dpop_key_generator=_new_dpop_key,
+                dpop_key_generator=new_dpop_key,
                 session=session,
                 testing=self.testing,
             )

@@ -64,9 +64,9 @@ def why_no_browser() -> str | None:
     return None
 
 
-@contextmanager
-def demo_server(folder: Path) -> Iterator[Server]:
-    """`tilpass serve` on a fresh SQLite database in `folder`, loaded with `tilpass seed-demo`."""
+def seeded_demo(folder: Path) -> dict[str, str]:
+    """The environment of a development server on a fresh SQLite database in `folder`,
+    loaded with `tilpass seed-demo`."""
     env = {
         **os.environ,
         "TILPASS_DATABASE_URL": f"sqlite:///{folder / 'tilpass.db'}",
@@ -80,7 +80,13 @@ def demo_server(folder: Path) -> Iterator[Server]:
         capture_output=True,
         text=True,
     )
-    server = Server(cwd=ROOT, env=env).start()
+    return env
+
+
+@contextmanager
+def demo_server(folder: Path) -> Iterator[Server]:
+    """`tilpass serve` on a fresh demo database in `folder` (seeded_demo)."""
+    server = Server(cwd=ROOT, env=seeded_demo(folder)).start()
     # The server writes its log to a pipe; unread, a full pipe would stall it mid-test.
     log: deque[str] = deque(maxlen=200)
     if server.process is not None and server.process.stdout is not None:

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
+from auth.helseid import new_dpop_key
 from tests.oidc_provider import (
     Provider,
     UserAgent,
@@ -42,33 +43,6 @@ API = "nhn:tilpass-helsenorge"
 API_SCOPE = "nhn:tilpass-helsenorge/api"
 HPR_CLAIM = "helseid://claims/hpr/hpr_number"
 ASSURANCE_CLAIM = "helseid://claims/identity/assurance_level"
-
-
-class HelseIdDPoPToken(rfc.DPoPToken):
-    """requests-oauth2client 1.8's DPoPToken.validate_id_token() checks the ID token, then
-    rebuilds the token without its DPoP key and fails (TypeError): check it on a Bearer copy
-    and keep the key."""
-
-    def validate_id_token(
-        self, client: Any, azr: Any, exp_leeway: int = 0, auth_time_leeway: int = 10
-    ) -> HelseIdDPoPToken:
-        fields = {
-            "access_token": self.access_token,
-            "expires_at": self.expires_at,
-            "scope": self.scope,
-            "refresh_token": self.refresh_token,
-            **self.kwargs,
-        }
-        checked = rfc.BearerToken(**fields, id_token=self.id_token).validate_id_token(
-            client, azr, exp_leeway, auth_time_leeway
-        )
-        return HelseIdDPoPToken(
-            **fields, token_type=self.token_type, id_token=checked.id_token, _dpop_key=self.dpop_key
-        )
-
-
-def new_dpop_key(alg: str) -> Any:
-    return rfc.DPoPKey.generate(alg, dpop_token_class=HelseIdDPoPToken)
 
 
 @pytest.fixture(scope="module")

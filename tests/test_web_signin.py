@@ -6,17 +6,14 @@ visits before logout."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.browser import ROOT, axe_violations, why_no_browser
+from tests.browser import ROOT, axe_violations, seeded_demo, why_no_browser
 from tests.oidc_provider import Provider, node_version
 from tests.servers import Server
 from tests.signin_setup import CLIENT_ID, new_client_key, start_registered_provider
@@ -43,19 +40,7 @@ def helseid(tmp_path_factory) -> Iterator[tuple[Server, Provider, Path]]:
     key_file = folder / "helseid-key.json"
     key_file.write_text(key.to_json(), encoding="utf-8")
     database = folder / "tilpass.db"
-    env = {
-        **os.environ,
-        "TILPASS_DATABASE_URL": f"sqlite:///{database}",
-        "TILPASS_ENV": "development",
-    }
-    subprocess.run(
-        [sys.executable, "-m", "cli", "seed-demo"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    server = Server(cwd=ROOT, env=env)
+    server = Server(cwd=ROOT, env=seeded_demo(folder))
     provider = start_registered_provider(server.base, key, folder)
     server.env.update(
         TILPASS_HELSEID_AUTHORITY=provider.issuer,
