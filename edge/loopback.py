@@ -8,6 +8,8 @@ connection comes from a proxy uvicorn trusts (127.0.0.1 by default)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -20,6 +22,10 @@ MESSAGE = (
 )
 
 
+# Parsing the address took a few microseconds of every request; clients are few.
+_local = lru_cache(maxsize=1_024)(is_loopback)
+
+
 class LoopbackOnly:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -28,7 +34,7 @@ class LoopbackOnly:
         if scope["type"] in ("http", "websocket"):
             # No client address (a Unix socket): nothing says it is this machine's.
             client = scope.get("client")
-            if client is None or not is_loopback(str(client[0])):
+            if client is None or not _local(str(client[0])):
                 response = PlainTextResponse(
                     MESSAGE, status_code=403, headers={"Cache-Control": "no-store"}
                 )
