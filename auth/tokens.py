@@ -41,10 +41,6 @@ class TokenVerifier(Protocol):
         trusted."""
         ...
 
-    def practitioner_hpr(self, token: str) -> int | None:
-        """The HPR number the token speaks for, or None when the token is not to be trusted."""
-        ...
-
 
 # The schemes an Authorization header may use: a bare bearer token, or one bound to the
 # client's key and sent with a proof of it (RFC 9449).
@@ -62,12 +58,6 @@ def credentials(authorization: str) -> tuple[str, str] | None:
     if not token.isprintable() or " " in token:
         return None
     return scheme.lower(), token
-
-
-def bearer_token(authorization: str) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header value, if that is what it is."""
-    found = credentials(authorization)
-    return found[1] if found is not None and found[0] == "bearer" else None
 
 
 def hpr_from_claims(claims: dict[str, Any]) -> int | None:
@@ -116,10 +106,6 @@ class DevelopmentTokens:
         except jwt.PyJWTError:
             return None
 
-    def practitioner_hpr(self, token: str) -> int | None:
-        claims = self.verified_claims(token)
-        return None if claims is None else hpr_from_claims(claims)
-
 
 @dataclass
 class HelseIdTokens:
@@ -165,10 +151,6 @@ class HelseIdTokens:
         if claims.get(ASSURANCE_CLAIM) != "high":
             return None
         return claims
-
-    def practitioner_hpr(self, token: str) -> int | None:
-        claims = self.verified_claims(token)
-        return None if claims is None else hpr_from_claims(claims)
 
 
 async def production_verifier(

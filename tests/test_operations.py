@@ -140,7 +140,7 @@ class BrokenVerifier:
     async def prepare(self, token: str) -> None:
         raise RuntimeError("internal detail: /etc/tilpass/secret")
 
-    def practitioner_hpr(self, token: str) -> int | None:
+    def verified_claims(self, token: str) -> dict[str, Any] | None:
         return None
 
 
