@@ -20,16 +20,15 @@ import json
 from collections import OrderedDict
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qsl
 
+from edge.documents import DocumentRefused, bare_id, named_id
 from edge.negotiation import is_json_content, negotiate
+from edge.request_fields import request_fields
 
 # A patient read's variables are a few numbers and names; anything larger is not kept, so
 # that no entry's key can be made large.
 MAX_VARIABLES_CHARS = 1_024
 MAX_OPERATION_NAME_CHARS = 256
-ID_PREFIX = "sha256:"
-HEX_DIGITS = frozenset("0123456789abcdef")
 GRAPHIQL_HEADER = b"x-tilpass-client"
 
 # Working a key out (decoding the body, sorting the variables) cost a hit as much again as the
@@ -75,9 +74,7 @@ def _undated_key(
         content_type = headers.get(b"content-type")
         if not is_json_content(content_type.decode("latin-1") if content_type else None):
             return None
-        fields = _post_fields(body)
-    else:
-        fields = _get_fields(query_string)
+    fields = request_fields(method, query_string, body)
     if fields is None:
         return None
     document = _document(fields)
@@ -86,7 +83,6 @@ def _undated_key(
     if (
         document is None
         or variables is None
-        or not isinstance(operation_name, str | None)
         or (operation_name is not None and len(operation_name) > MAX_OPERATION_NAME_CHARS)
     ):
         return None
@@ -100,60 +96,23 @@ def key_size(key: Key) -> int:
     return len(document[1]) + len(operation_name or "") + len(variables)
 
 
-def _post_fields(body: bytes) -> dict[str, Any] | None:
-    try:
-        fields = json.loads(body)
-    except (RecursionError, ValueError):
-        return None
-    return fields if isinstance(fields, dict) else None
-
-
-def _get_fields(query_string: bytes) -> dict[str, Any] | None:
-    # The last value of a repeated parameter wins, as in Starlette's QueryParams.
-    params: dict[str, Any] = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-    for name in ("variables", "extensions"):
-        raw = params.get(name)
-        if not raw:
-            params[name] = None
-            continue
-        try:
-            params[name] = json.loads(raw)
-        except (RecursionError, ValueError):
-            return None
-    return params
-
-
 def _document(fields: dict[str, Any]) -> tuple[str, bytes | str] | None:
     """("q", SHA-256) for a document sent whole; ("id", hex) for one named by documentId or
     by APQ's sha256Hash (both look up the same store, so both give the same answer)."""
     query = fields.get("query")
-    named = fields.get("documentId")
-    extensions = fields.get("extensions")
-    if extensions is not None:
-        if not isinstance(extensions, dict):
-            return None
-        persisted = extensions.get("persistedQuery")
-        if persisted is not None:
-            if not isinstance(persisted, dict) or named is not None:
-                return None
-            named = persisted.get("sha256Hash")
+    try:
+        named = named_id(fields.get("documentId"), fields.get("extensions"))
+    except DocumentRefused:
+        return None
     if named is not None:
-        if query is not None or not isinstance(named, str):
-            return None
-        bare = named.removeprefix(ID_PREFIX).lower()
-        if len(bare) != 64 or not HEX_DIGITS.issuperset(bare):
-            return None
-        return ("id", bare)
+        bare = bare_id(named)
+        return None if query is not None or bare is None else ("id", bare)
     if not isinstance(query, str):
         return None
     return ("q", hashlib.sha256(query.encode("utf-8", "surrogatepass")).digest())
 
 
-def _canonical(variables: object) -> str | None:
-    if variables is None:
-        return ""
-    if not isinstance(variables, dict):
-        return None
+def _canonical(variables: dict[str, Any] | None) -> str | None:
     if not variables:
         return ""
     text = json.dumps(variables, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -153,13 +153,25 @@ def read_manifest(path: Path) -> list[Operation]:
     return operations
 
 
-def _bare_id(value: object) -> str:
+def bare_id(value: object) -> str | None:
+    """The bare hex id a `documentId` or `sha256Hash` names; None when it names none."""
     if not isinstance(value, str):
-        raise DocumentRefused(BAD_REQUEST)
+        return None
     bare = value.removeprefix(PREFIX).lower()
-    if not HEX.fullmatch(bare):
+    return bare if HEX.fullmatch(bare) else None
+
+
+def _bare_id(value: object) -> str:
+    bare = bare_id(value)
+    if bare is None:
         raise DocumentRefused(BAD_REQUEST)
     return bare
+
+
+def named_id(document_id: object, extensions: dict[str, Any] | None) -> object:
+    """What a request names its document by: `documentId`, else APQ's `sha256Hash`; None when
+    it names none. Raises DocumentRefused for a malformed `persistedQuery`."""
+    return document_id if document_id is not None else _apq_hash(extensions)
 
 
 def _apq_hash(extensions: dict[str, Any] | None) -> object:
@@ -213,7 +225,7 @@ class PersistedDocuments:
     ) -> Resolved:
         """The document to run. `free_form` lets a document without an id through even when
         trusted documents are required (GraphiQL in development). Raises DocumentRefused."""
-        named = document_id if document_id is not None else _apq_hash(extensions)
+        named = named_id(document_id, extensions)
         if named is None:
             if query is not None and self.required and not free_form:
                 raise DocumentRefused(ID_REQUIRED)

@@ -39,6 +39,7 @@ from strawberry.types import ExecutionResult
 from edge.documents import PersistedDocuments
 from edge.metrics import NAMED_DOCUMENT, note_outcome
 from edge.negotiation import GRAPHQL_RESPONSE, JSON, is_json_content, negotiate
+from edge.request_fields import request_fields
 from schema.context import NOTE_KEY, Context
 from schema.errors import present_error
 from schema.plain_reads import PlainReads
@@ -71,8 +72,6 @@ COOKIE_WITHOUT_JSON = (
 NOT_A_REQUEST = "Forespørselen må være et JSON-objekt med en GraphQL-forespørsel."
 BAD_OPERATION_NAME = "operationName må være en tekst eller null."
 NOT_JSON = "Forespørselen er ikke gyldig JSON."
-
-FIELD_TYPES = {"query": str, "variables": dict, "operationName": str, "extensions": dict}
 
 CODES = {
     400: "BAD_REQUEST",
@@ -340,7 +339,8 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         accept = request.headers.get("accept", "")
         if plain is None or "multipart/" in accept or "event-stream" in accept:
             return None  # the last two are strawberry's streaming transports
-        data = await _request_fields(request)
+        body = await request.body() if request.method == "POST" else b""
+        data = request_fields(request.method, request.scope["query_string"], body)
         if data is None:
             return None
         try:
@@ -387,31 +387,6 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         elif _unavailable(result):
             request.scope[REQUEST_ERROR] = 503
         return body
-
-
-async def _request_fields(request: Request) -> dict[str, Any] | None:
-    """The request's fields, when they have the types GraphQL over HTTP asks for; None when
-    not, and strawberry's parsing reports what is wrong."""
-    if request.method == "POST":
-        try:
-            data = json.loads(await request.body())
-        except (RecursionError, ValueError):
-            return None
-    else:
-        data = dict(request.query_params)
-        for name in ("variables", "extensions"):
-            if data.get(name):
-                try:
-                    data[name] = json.loads(data[name])
-                except (RecursionError, ValueError):
-                    return None
-    if not isinstance(data, dict):
-        return None
-    for name, kind in FIELD_TYPES.items():
-        value = data.get(name)
-        if value is not None and not isinstance(value, kind):
-            return None
-    return data
 
 
 def _request_error(result: ExecutionResult) -> bool:

@@ -242,3 +242,16 @@ async def test_the_apq_store_is_bounded_by_bytes(own_app):
     assert registered_documents.registered_bytes <= 5_000
     assert "errors" not in (await by_hash(api, documents[-1])).json()
     assert error_codes((await by_hash(api, documents[0])).json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
+async def test_a_get_with_empty_variables_is_answered_as_the_app_answers_it(api):
+    # Given the read without variables kept in the cache
+    url = "/graphql?" + urlencode({"query": "{ forms { id } }"})
+    assert (await api.client.get(url)).status_code == 200
+
+    # When the same read comes with an empty `variables` parameter, which strawberry refuses
+    refused = await api.client.get(url + "&variables=")
+
+    # Then it gets the app's refusal, not the kept answer
+    assert "errors" in refused.json()
+    assert "data" not in refused.json() or refused.json()["data"] is None
