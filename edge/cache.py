@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from edge.bounded import Bounded
 from edge.cache_key import Key, key_size, request_key
 from edge.logs import REQUEST_ID_HEADER, request_id_for
 from edge.metrics import NOTE as METRICS_NOTE
@@ -62,18 +62,33 @@ class Entry:
 
 class ResponseCache:
     def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
-        self.max_entries, self.max_bytes = max_entries, max_bytes
-        # What the entries hold now, counted as Entry.size and key_size count it.
-        self.bytes = 0
+        # Sizes counted as Entry.size and key_size count them.
+        self._entries: Bounded[Key, Entry] = Bounded(max_entries, max_bytes)
         self.enabled = True
         # Moves on at every invalidation: a response computed across one is not stored,
         # since it may hold what was just invalidated.
         self.epoch = 0
-        # Oldest first: dropping the oldest of a plain dict scans past every slot freed
-        # before it, which grew to microseconds per miss once the cache was full.
-        self._entries: OrderedDict[Key, Entry] = OrderedDict()
-        self._sizes: dict[Key, int] = {}
         self._by_practice: dict[int, set[Key]] = {}
+
+    @property
+    def max_entries(self) -> int:
+        return self._entries.max_entries
+
+    @max_entries.setter
+    def max_entries(self, value: int) -> None:
+        self._entries.max_entries = value
+
+    @property
+    def max_bytes(self) -> int:
+        return self._entries.max_bytes
+
+    @max_bytes.setter
+    def max_bytes(self, value: int) -> None:
+        self._entries.max_bytes = value
+
+    @property
+    def bytes(self) -> int:
+        return self._entries.bytes
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -87,14 +102,8 @@ class ResponseCache:
         size = entry.size() + key_size(key)
         if size > self.max_bytes:
             return
-        self._forget(key)
-        while self._entries and (
-            len(self._entries) >= self.max_entries or self.bytes + size > self.max_bytes
-        ):
-            self._forget(next(iter(self._entries)))
-        self._entries[key] = entry
-        self._sizes[key] = size
-        self.bytes += size
+        for gone_key, gone in self._entries.put(key, entry, size):
+            self._unindex(gone_key, gone)
         for her_id in entry.her_ids:
             self._by_practice.setdefault(her_id, set()).add(key)
 
@@ -102,21 +111,14 @@ class ResponseCache:
         self.epoch += 1
         for her_id in her_ids:
             for key in self._by_practice.pop(her_id, ()):
-                self._entries.pop(key, None)
-                self.bytes -= self._sizes.pop(key, 0)
+                self._entries.pop(key)
 
     def clear(self) -> None:
         self.epoch += 1
         self._entries.clear()
-        self._sizes.clear()
         self._by_practice.clear()
-        self.bytes = 0
 
-    def _forget(self, key: Key) -> None:
-        entry = self._entries.pop(key, None)
-        if entry is None:
-            return
-        self.bytes -= self._sizes.pop(key)
+    def _unindex(self, key: Key, entry: Entry) -> None:
         for her_id in entry.her_ids:
             keys = self._by_practice.get(her_id)
             if keys is not None:

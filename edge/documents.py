@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any, NamedTuple
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, parse
 
+from edge.bounded import Bounded
 from settings import SettingsError
 
 PREFIX = "sha256:"
@@ -205,12 +205,20 @@ class PersistedDocuments:
         max_registered_bytes: int = MAX_REGISTERED_BYTES,
     ) -> None:
         self.required = required
-        self.max_registered, self.max_registered_bytes = max_registered, max_registered_bytes
         self._manifest = {operation.id: operation.body for operation in operations}
-        self._registered: OrderedDict[str, str] = OrderedDict()
-        self._sizes: dict[str, int] = {}
-        # What the registered documents hold now, counted as `_size` counts it.
-        self.registered_bytes = 0
+        self._registered: Bounded[str, str] = Bounded(max_registered, max_registered_bytes)
+
+    @property
+    def max_registered_bytes(self) -> int:
+        return self._registered.max_bytes
+
+    @max_registered_bytes.setter
+    def max_registered_bytes(self, value: int) -> None:
+        self._registered.max_bytes = value
+
+    @property
+    def registered_bytes(self) -> int:
+        return self._registered.bytes
 
     def __contains__(self, bare_id: str) -> bool:
         return bare_id in self._manifest or bare_id in self._registered
@@ -249,17 +257,7 @@ class PersistedDocuments:
         if self.required or bare in self._manifest:
             return
         size = len(body.encode("utf-8", "surrogatepass")) + DOCUMENT_OVERHEAD
-        if size > self.max_registered_bytes:
-            return
-        self._forget(bare)
-        while self._registered and (
-            len(self._registered) >= self.max_registered
-            or self.registered_bytes + size > self.max_registered_bytes
-        ):
-            self._forget(next(iter(self._registered)))
-        self._registered[bare] = body
-        self._sizes[bare] = size
-        self.registered_bytes += size
+        self._registered.put(bare, body, size)
 
     def _known(self, bare: str) -> str | None:
         body = self._manifest.get(bare)
@@ -267,9 +265,5 @@ class PersistedDocuments:
             return body
         body = self._registered.get(bare)
         if body is not None:
-            self._registered.move_to_end(bare)
+            self._registered.touch(bare)
         return body
-
-    def _forget(self, bare: str) -> None:
-        if self._registered.pop(bare, None) is not None:
-            self.registered_bytes -= self._sizes.pop(bare)
