@@ -1,19 +1,23 @@
-"""The `tilpass` command: serve, import-registry, seed-demo, token, helseid-key, export-schema,
-export-documents."""
+"""The `tilpass` command: serve, import-registry, sync-registry, seed-demo, token, helseid-key,
+export-schema, export-documents."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 import jwskate
+from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 
 from auth.tokens import development_tokens
 from edge.documents import read_manifest
@@ -21,9 +25,13 @@ from edge.logs import configure_logging
 from models.catalog import load_catalog
 from models.database import Database
 from resolvers.registry import ImportResult, RegistryError, import_registry, parse_registry
+from resolvers.registry_fhir import OSLO, RegistryInput, read_bundles
+from resolvers.registry_source import load_pages
+from resolvers.registry_sync import ACTIONS, KINDS, SyncPlan, apply_sync, plan_sync
 from settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
+sync_log = logging.getLogger("tilpass.registry")
 
 # How uvicorn itself bounds clients, beside TILPASS_MAX_CONNECTIONS. It has no timeout for
 # reading a request and httptools no bound on its headers: a proxy in front sets those (README).
@@ -53,6 +61,18 @@ def main(argv: list[str] | None = None) -> int:
         "import-registry", help="importer praksiser og behandlere (JSON)"
     )
     registry.add_argument("file", type=Path)
+
+    sync = commands.add_parser(
+        "sync-registry",
+        help="hent legekontor, behandlere og tilknytninger fra HPR og Adresseregisteret (FHIR R4)",
+    )
+    sync.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="en fil med en FHIR Bundle, eller en http(s)://-adresse til et FHIR-søk",
+    )
+    sync.add_argument("--dry-run", action="store_true", help="vis endringene uten å gjøre dem")
 
     commands.add_parser("seed-demo", help="legg inn et demoregister")
 
@@ -89,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.file.read_text(encoding="utf-8") if args.file.exists() else None,
                 str(args.file),
             )
+        case "sync-registry":
+            return _sync_registry(settings, args.sources, dry_run=args.dry_run)
         case "seed-demo":
             text = resources.files("models").joinpath("demo-registry.json").read_text("utf-8")
             return _import(settings, text, "demoregisteret")
@@ -169,6 +191,125 @@ def _import(settings: Settings, text: str | None, name: str) -> int:
         f"og {result.affiliations} tilknytninger fra {name}."
     )
     return 0
+
+
+def _sync_registry(settings: Settings, sources: list[str], *, dry_run: bool) -> int:
+    """Reads every source, page and resource first; only an input valid as a whole is
+    applied, in one transaction."""
+    configure_logging(settings.log_level, log_format=settings.log_format)
+    started = time.monotonic()
+    try:
+        pages = load_pages(sources, token=settings.registry_token or None)
+        registry = read_bundles(pages, today=datetime.now(OSLO).date())
+    except RegistryError as exc:
+        print(f"Synkroniseringen ble avbrutt, ingenting er endret: {exc}", file=sys.stderr)
+        sync_log.error("registry sync refused", extra={"reason": str(exc), "sources": sources})
+        _sync_metrics(settings, None, None, time.monotonic() - started)
+        return 1
+    offered = [service.code for service in load_catalog().services]
+
+    async def run(db: Database) -> SyncPlan:
+        async with db.read() as session:
+            plan = await plan_sync(session=session, registry=registry)
+        if dry_run or not plan.changes:
+            return plan
+        # Planned again under the write lock: what another process changed in between counts.
+        async with db.write() as session:
+            plan = await plan_sync(session=session, registry=registry)
+            await apply_sync(session=session, plan=plan, offered=offered)
+        return plan
+
+    plan = asyncio.run(_with_database(settings, run))
+    for change in plan.changes if dry_run else ():
+        print(change.line())
+    read = f"{registry.resources} ressurser lest"
+    if registry.skipped:
+        others = ", ".join(f"{n} {kind}" for kind, n in sorted(registry.skipped.items()))
+        read += f", andre hoppet over ({others})"
+    outcome = "ville blitt endret" if dry_run else "endret"
+    if not plan.changes:
+        print(f"Registeret er allerede i takt med kilden ({read}): ingenting {outcome}.")
+    else:
+        print(
+            f"{'Prøvekjøring, ingenting er endret' if dry_run else 'Synkronisert'} ({read}). "
+            f"{plan.summary()}."
+        )
+    sync_log.info(
+        "registry sync",
+        extra={
+            "dry_run": dry_run,
+            "resources": registry.resources,
+            "skipped": dict(registry.skipped),
+            "counts": {f"{kind}_{action}": n for (kind, action), n in plan.counts().items()},
+            "changes": [change.line() for change in plan.changes] if dry_run else None,
+        },
+    )
+    if not dry_run:
+        _sync_metrics(settings, registry, plan, time.monotonic() - started)
+    return 0
+
+
+def _sync_metrics(
+    settings: Settings, registry: RegistryInput | None, plan: SyncPlan | None, seconds: float
+) -> None:
+    """The sync's counts for node_exporter's textfile collector: a batch job has no /metrics
+    of its own. A refused sync leaves the time of the last one that succeeded as it was."""
+    path = settings.registry_metrics_file
+    if path is None:
+        return
+    metrics = CollectorRegistry()
+    now = time.time()
+    Gauge(
+        "tilpass_registry_sync_last_run_timestamp_seconds",
+        "Last sync, UNIX time.",
+        registry=metrics,
+    ).set(now)
+    Gauge(
+        "tilpass_registry_sync_success",
+        "1 if the last sync was applied, 0 if refused.",
+        registry=metrics,
+    ).set(0 if plan is None else 1)
+    Gauge(
+        "tilpass_registry_sync_duration_seconds", "How long the last sync took.", registry=metrics
+    ).set(seconds)
+    last_success = Gauge(
+        "tilpass_registry_sync_last_success_timestamp_seconds",
+        "Last sync that was applied, UNIX time.",
+        registry=metrics,
+    )
+    last_success.set(now if plan is not None else _previous_success(path))
+    if registry is not None and plan is not None:
+        Gauge(
+            "tilpass_registry_sync_resources",
+            "FHIR resources read by the last sync.",
+            registry=metrics,
+        ).set(registry.resources)
+        changed = Gauge(
+            "tilpass_registry_sync_changes",
+            "Changes made by the last sync.",
+            ["kind", "action"],
+            registry=metrics,
+        )
+        counts = plan.counts()
+        for kind in KINDS:
+            for action in ACTIONS:
+                changed.labels(kind, action).set(counts[kind, action])
+    try:
+        write_to_textfile(str(path), metrics)
+    except OSError as exc:
+        sync_log.error("registry sync metrics not written", extra={"reason": exc.strerror})
+
+
+def _previous_success(path: Path) -> float:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return 0.0
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name == "tilpass_registry_sync_last_success_timestamp_seconds":
+            return float(value)
+    return 0.0
 
 
 def _token(settings: Settings, hpr: int, jkt: str | None = None) -> int:

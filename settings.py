@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -83,6 +83,10 @@ class Settings:
     session_hours: int = 10
     # `required`: the API takes only DPoP-bound tokens.
     dpop: str = "optional"
+    # `tilpass sync-registry`: the bearer token for a FHIR server (never shown), and a file
+    # for node_exporter's textfile collector, where each sync leaves its counts.
+    registry_token: str = field(default="", repr=False)
+    registry_metrics_file: Path | None = None
 
     @property
     def helseid(self) -> bool:
@@ -267,7 +271,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         session_hours=_positive(environ, "TILPASS_SESSION_HOURS", defaults.session_hours),
         dpop=_dpop(environ.get("TILPASS_DPOP", "")),
+        registry_token=environ.get("TILPASS_REGISTRY_TOKEN", "").strip(),
+        registry_metrics_file=_path(environ.get("TILPASS_REGISTRY_METRICS_FILE", "")),
     )
+
+
+def _path(text: str) -> Path | None:
+    return Path(text.strip()) if text.strip() else None
 
 
 def _dpop(text: str) -> str:

@@ -70,7 +70,7 @@ def _columns(kind: str, **values: object) -> list[object]:
 
 async def snapshot_of(*, session: AsyncSession, her_id: int) -> PracticeSnapshot | None:
     practice = await session.get(Practice, her_id)
-    if practice is None:
+    if practice is None or practice.closed:
         return None
     parts = union_all(
         select(

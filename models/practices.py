@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, exists, literal, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    exists,
+    false,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,6 +31,9 @@ class Practice(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     # The change counter's value of the last change here (see models.changes).
     changed_in: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
+    # Closed by the registry (Organization.active false): no one may edit it and patients are
+    # answered as for an unknown practice, while its settings wait for it to reopen.
+    closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Practitioner(Base):
@@ -89,7 +103,7 @@ async def practices_of(*, session: AsyncSession, hpr_number: int) -> list[Practi
     result = await session.execute(
         select(Practice)
         .join(Affiliation, Affiliation.her_id == Practice.her_id)
-        .where(Affiliation.hpr_number == hpr_number)
+        .where(Affiliation.hpr_number == hpr_number, Practice.closed.is_(False))
         .order_by(Practice.name, Practice.her_id)
     )
     return list(result.scalars())

@@ -13,11 +13,12 @@ async def require_affiliation(
     *, session: AsyncSession, her_id: int, actor_hpr: int, lock: bool = False
 ) -> Practice:
     """The practice, if `actor_hpr` is affiliated with it. An unknown practice is refused the
-    same way as a foreign one so that nothing leaks about which HER-ids exist."""
+    same way as a foreign one so that nothing leaks about which HER-ids exist, and a closed one
+    the same way too: the registry says no one works there now."""
     practice, affiliated = await practices.practice_with_affiliation(
         session=session, her_id=her_id, hpr_number=actor_hpr, lock=lock
     )
-    if practice is None or not affiliated:
+    if practice is None or practice.closed or not affiliated:
         raise Forbidden()
     return practice
 
