@@ -27,7 +27,7 @@ from models.database import Database
 from resolvers.registry import ImportResult, RegistryError, import_registry, parse_registry
 from resolvers.registry_fhir import OSLO, RegistryInput, read_bundles
 from resolvers.registry_source import load_pages
-from resolvers.registry_sync import ACTIONS, KINDS, SyncPlan, apply_sync, plan_sync
+from resolvers.registry_sync import ACTIONS, KINDS, SyncPlan, sync_registry
 from settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -209,15 +209,7 @@ def _sync_registry(settings: Settings, sources: list[str], *, dry_run: bool) -> 
     offered = [service.code for service in load_catalog().services]
 
     async def run(db: Database) -> SyncPlan:
-        async with db.read() as session:
-            plan = await plan_sync(session=session, registry=registry)
-        if dry_run or not plan.changes:
-            return plan
-        # Planned again under the write lock: what another process changed in between counts.
-        async with db.write() as session:
-            plan = await plan_sync(session=session, registry=registry)
-            await apply_sync(session=session, plan=plan, offered=offered)
-        return plan
+        return await sync_registry(db=db, registry=registry, offered=offered, dry_run=dry_run)
 
     plan = asyncio.run(_with_database(settings, run))
     for change in plan.changes if dry_run else ():

@@ -91,8 +91,9 @@ def _bundle_entries(source: str, text: str, skipped: Counter[str]) -> list[_Entr
     if not isinstance(bundle, dict):
         raise RegistryError(f"{source}: ikke en FHIR-ressurs (et JSON-objekt).")
     if bundle.get("resourceType") == "OperationOutcome":
+        # A server's whole answer: its error is the best message; without one it is still
+        # not the Bundle the sync needs.
         _check_outcome(source, bundle)
-        return []
     if bundle.get("resourceType") != "Bundle":
         raise RegistryError(
             f"{source}: en FHIR Bundle var ventet, ikke {bundle.get('resourceType')!r}."

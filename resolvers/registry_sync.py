@@ -16,6 +16,7 @@ from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import changes
+from models.database import Database
 from models.practices import Affiliation, Practice, Practitioner
 from resolvers.registry_fhir import FhirPractice, FhirPractitioner, RegistryInput
 
@@ -212,3 +213,19 @@ async def apply_sync(*, session: AsyncSession, plan: SyncPlan, offered: list[str
 def _chunks(items: list[T]) -> Iterator[list[T]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
+
+
+async def sync_registry(
+    *, db: Database, registry: RegistryInput, offered: list[str], dry_run: bool = False
+) -> SyncPlan:
+    """Plans the sync; unless it is a dry run or changes nothing, plans it again under the write
+    lock (what another process changed in between counts) and applies it. A sync that
+    changes nothing opens no write transaction at all."""
+    async with db.read() as session:
+        plan = await plan_sync(session=session, registry=registry)
+    if dry_run or not plan.changes:
+        return plan
+    async with db.write() as session:
+        plan = await plan_sync(session=session, registry=registry)
+        await apply_sync(session=session, plan=plan, offered=offered)
+    return plan
