@@ -71,6 +71,9 @@ class FhirServer:
         self.requests: list[tuple[str, str | None]] = []
         self._lock = threading.Lock()
         self._searches: dict[str, _Search] = {}
+        # Where next links point when set: another server, to see that a client keeps its
+        # token from it.
+        self.next_base: str | None = None
         self._issued: set[tuple[str, int]] = set()  # (token, page) of every next link given out
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -179,7 +182,8 @@ class FhirServer:
                     "_bundletype": "searchset",
                 }
             )
-            links.append({"relation": "next", "url": f"{self.url}/PractitionerRole?{query}"})
+            base = self.next_base or self.url
+            links.append({"relation": "next", "url": f"{base}/PractitionerRole?{query}"})
             self._issued.add((token, page + 1))
         entries = list(search.pages[page - 1])
         if self.outcome_page == page:

@@ -36,6 +36,7 @@ from tests.fhir_bundles import (
     registry_resources,
     role,
 )
+from tests.test_read_model import close, fresh_day, instance, within_a_second
 
 ME = """
 query Me { me { hprNumber name practices { herId name } } }
@@ -395,3 +396,43 @@ async def test_an_invalid_part_changes_nothing_and_is_named(api, db, case, text,
         assert fragment in message
     resource_named = any(s in message for s in ("urn:uuid:", "kilde.json", "/"))
     assert resource_named, message
+
+
+# --- rights follow at once, on every instance -------------------------------------------
+
+
+async def test_rights_follow_at_once_on_two_instances(api, db, settings, clock):
+    # Given a second instance on the same database, both holding Storgata's patient view
+    other, other_api = await instance(settings.database_url, settings, clock)
+    try:
+        for each in (api, other_api):
+            assert await fresh_patient(each, STORGATA) is not None
+            body = await each.post(
+                SAVE_TEXTS, text_input(FJORDBYEN, "FASTLEGEPANEL", "Hei."), hpr=KRISTIAN
+            )
+            assert error_codes(body) == []
+        # When the registers end Kristian's role at Fjordbyen and close Storgata
+        resources = registry_resources()
+        find(resources, "PractitionerRole/her-8142520-hpr-1810001")["active"] = False
+        find(resources, "Organization/her-8142519")["active"] = False
+        await sync(db, resources)
+        # Then Kristian is refused on the very next request to either instance
+        for each in (api, other_api):
+            body = await each.post(
+                SAVE_TEXTS, text_input(FJORDBYEN, "FASTLEGEPANEL", "x"), hpr=KRISTIAN
+            )
+            assert error_codes(body) == ["FORBIDDEN"]
+        # And patients of the closed practice get no answer from either within a second
+        for each in (api, other_api):
+            await within_a_second(lambda each=each: _is_none(fresh_patient(each, STORGATA)))
+    finally:
+        await close(other, other_api)
+
+
+async def _is_none(answer) -> bool:
+    return await answer is None
+
+
+async def fresh_patient(api, her_id: int) -> dict[str, Any] | None:
+    """A patient read no earlier request asked, so that only the read model can answer."""
+    return (await api.data(PATIENT, {"herId": her_id, "on": fresh_day()}))["patientService"]
