@@ -86,6 +86,11 @@ class Services:
     def unreachable(self, unreachable: bool) -> None:
         self.read_model.unreachable = unreachable
 
+    def shareable(self) -> bool:
+        """Whether answers may go to shared caches: not while the database cannot be reached
+        (they rest on the last known state then)."""
+        return self.watcher is None or self.watcher.unreachable_since is None
+
     def forget(self, her_id: int) -> None:
         """A change to the practice has committed here: no answer may show it as it was."""
         self.cache.invalidate([her_id])
@@ -201,7 +206,12 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
 
     def locate(scope: Scope) -> Located:
         services: Services = scope["app"].state.services
-        return Located(cache=services.cache, clock=services.clock, on_hit=count_hit)
+        return Located(
+            cache=services.cache,
+            clock=services.clock,
+            on_hit=count_hit,
+            shareable=services.shareable,
+        )
 
     graphql = TilpassGraphQL(
         schema,

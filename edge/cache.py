@@ -12,9 +12,14 @@ midnight without a write), and tagged with the practices it read. It is forgotte
 The cache holds at most `MAX_ENTRIES` answers and `MAX_BYTES` bytes of them (bodies, headers
 and keys, with a fixed allowance per entry for the objects around them); the oldest go first.
 
-Responses carry an ETag (a hash of the body, so it changes exactly when the body does) and
-`Cache-Control: no-cache`, so browsers and CDNs revalidate; a GET with a matching
-If-None-Match gets 304."""
+Responses carry an ETag (a hash of the body, so it changes exactly when the body does); a GET
+with a matching If-None-Match gets 304. Browsers revalidate every time (`max-age=0`). A
+successful read by GET may also be kept by a shared cache (the CDN in front of Helsenorge):
+`s-maxage` until the next midnight in Europe/Oslo, when dated content next changes by itself,
+with `Surrogate-Key` and `xkey` naming the practices it read, by which edge.purge has the CDN
+drop it at every change. An answer that may already be outdated (read across an
+invalidation, or while the database cannot be reached) is never given to a shared cache: the
+purge for what made it outdated may have gone before the CDN stored it."""
 
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ from edge.bounded import Bounded
 from edge.cache_key import Key, key_size, request_key
 from edge.logs import REQUEST_ID_HEADER, request_id_for
 from edge.metrics import NOTE as METRICS_NOTE
-from resolvers.dates import Clock, oslo_date
+from resolvers.dates import Clock, oslo_date, seconds_to_midnight
 from schema.context import NOTE_KEY, ResponseNote
 
 MAX_ENTRIES = 20_000
@@ -41,6 +46,17 @@ ENTRY_OVERHEAD = 1_024
 GRAPHQL_PATH = "/graphql"
 PUBLIC = b"public, no-cache"
 PRIVATE = b"no-store"
+SHARED = "public, max-age=0, s-maxage={}"
+# The keys a shared cache files an answer under: Fastly-style CDNs read Surrogate-Key,
+# Varnish's xkey vmod reads xkey; both take space-separated keys.
+SURROGATE_KEY = b"surrogate-key"
+# Both spellings of the admin page's session cookie (auth/sessions.py) end in this.
+SESSION_COOKIE = b"tilpass_session="
+XKEY = b"xkey"
+
+
+def surrogate_keys(her_ids: Iterable[int]) -> bytes:
+    return b" ".join(b"practice-%d" % her_id for her_id in sorted(her_ids))
 
 
 # Slots and a tuple of ids keep an entry to one object the garbage collector tracks: a full
@@ -54,10 +70,13 @@ class Entry:
     her_ids: tuple[int, ...]
     # For the metrics of hits: the operation, as the metrics named it when it was stored.
     operation: str
+    # The practices it read, as surrogate keys (b"practice-1 practice-2").
+    keys: bytes
 
     def size(self) -> int:
         headers = sum(len(name) + len(value) for name, value in self.headers)
-        return ENTRY_OVERHEAD + len(self.body) + headers + len(self.etag) + len(self.operation)
+        own = len(self.etag) + len(self.operation) + len(self.keys)
+        return ENTRY_OVERHEAD + len(self.body) + headers + own
 
 
 class ResponseCache:
@@ -136,6 +155,10 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
+def _credentials(headers: dict[bytes, bytes]) -> bool:
+    return b"authorization" in headers or SESSION_COOKIE in headers.get(b"cookie", b"")
+
+
 def _matches(if_none_match: bytes | None, etag: bytes) -> bool:
     if not if_none_match:
         return False
@@ -150,10 +173,20 @@ class Located:
     cache: ResponseCache
     clock: Clock
     on_hit: Callable[[str, float], None]
+    # False while the database cannot be reached: what is answered then is the last known
+    # state, which no shared cache may keep.
+    shareable: Callable[[], bool]
 
 
 # Headers every answer gets anew rather than from the stored response.
-_PER_RESPONSE = (b"content-length", b"cache-control", b"etag", REQUEST_ID_HEADER)
+_PER_RESPONSE = (
+    b"content-length",
+    b"cache-control",
+    b"etag",
+    REQUEST_ID_HEADER,
+    SURROGATE_KEY,
+    XKEY,
+)
 
 
 class PatientCache:
@@ -186,9 +219,13 @@ class PatientCache:
         key = request_key(method, request_headers, scope["query_string"], body, today)
         conditional = None if post else request_headers.get(b"if-none-match")
 
+        # What the CDN may keep: reads by GET without credentials (the answer is the same
+        # for everyone, but a request with credentials is not one the CDN should answer).
+        public_get = not post and not _credentials(request_headers)
         entry = cache.get(key) if key is not None else None
         if entry is not None:
-            await _answer(send, entry, conditional, request_id_for(scope).encode())
+            shared = public_get and located.shareable()
+            await _answer(send, entry, conditional, request_id_for(scope).encode(), located, shared)
             located.on_hit(entry.operation, time.perf_counter() - started)
             return
 
@@ -203,10 +240,14 @@ class PatientCache:
             return
         metrics_note = scope.get(METRICS_NOTE)
         operation = getattr(metrics_note, "operation", None) or "query"
-        entry = Entry(status, kept, payload, etag_of(payload), tuple(note.her_ids), operation)
+        her_ids = tuple(note.her_ids)
+        keys = surrogate_keys(her_ids)
+        entry = Entry(status, kept, payload, etag_of(payload), her_ids, operation, keys)
         if key is not None:
             cache.put(key, entry, epoch)
-        await _answer(send, entry, conditional, request_id)
+        # Read across an invalidation: perhaps outdated already, and its purge perhaps sent.
+        shared = public_get and epoch == cache.epoch and located.shareable()
+        await _answer(send, entry, conditional, request_id, located, shared)
 
     def _eligible(self, scope: Scope) -> bool:
         if scope["type"] != "http" or scope["path"] != GRAPHQL_PATH:
@@ -221,19 +262,26 @@ class PatientCache:
         return length is not None and length.isdigit() and int(length) <= self.max_body_bytes
 
 
-async def _answer(send: Send, entry: Entry, conditional: bytes | None, request_id: bytes) -> None:
-    if _matches(conditional, entry.etag):
-        await _send(send, 304, (), b"", (b"cache-control", PUBLIC), request_id, entry.etag)
+async def _answer(
+    send: Send,
+    entry: Entry,
+    conditional: bytes | None,
+    request_id: bytes,
+    located: Located,
+    shared: bool,
+) -> None:
+    """The stored answer, or 304. `shared`: a shared cache may keep it until midnight."""
+    if shared and entry.keys:
+        seconds = seconds_to_midnight(located.clock())
+        control = (b"cache-control", SHARED.format(seconds).encode())
+        extra = ((SURROGATE_KEY, entry.keys), (XKEY, entry.keys))
     else:
-        await _send(
-            send,
-            entry.status,
-            entry.headers,
-            entry.body,
-            (b"cache-control", PUBLIC),
-            request_id,
-            entry.etag,
-        )
+        control, extra = (b"cache-control", PUBLIC), ()
+    if _matches(conditional, entry.etag):
+        await _send(send, 304, extra, b"", control, request_id, entry.etag)
+    else:
+        headers = entry.headers + extra if extra else entry.headers
+        await _send(send, entry.status, headers, entry.body, control, request_id, entry.etag)
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -30,6 +30,16 @@ def oslo_date(moment: datetime) -> date:
     return moment.astimezone(OSLO).date()
 
 
+def seconds_to_midnight(moment: datetime) -> int:
+    """Whole seconds from `moment` until the next midnight in Europe/Oslo (at least 1): when
+    dated content (absences, scheduled texts, "today") next changes without a write. Counted
+    in absolute time, so a day of 23 or 25 hours (summer time) is counted right."""
+    tomorrow = oslo_date(moment) + timedelta(days=1)
+    midnight = datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=OSLO)
+    left = (midnight.astimezone(UTC) - moment.astimezone(UTC)).total_seconds()
+    return max(1, int(left))
+
+
 @cache
 def _norwegian_holidays() -> holidays.HolidayBase:
     # Sundays are weekend days here, not holidays; the package would otherwise count them.

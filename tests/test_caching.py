@@ -60,7 +60,7 @@ async def test_patient_response_has_an_etag_and_must_be_revalidated(api):
     response = await api.client.get(panel_url(herId=STORGATA))
     assert response.status_code == 200
     assert response.headers["etag"].startswith('"')
-    assert response.headers["cache-control"] == "public, no-cache"
+    assert response.headers["cache-control"] == "public, max-age=0, s-maxage=50400"
     again = await api.client.get(panel_url(herId=STORGATA))
     assert again.headers["etag"] == response.headers["etag"]
     assert again.content == response.content

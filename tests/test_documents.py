@@ -99,7 +99,7 @@ async def test_get_by_document_id_has_an_etag_and_304(api):
     # Then it is a cacheable answer, and the second a 304
     assert first.status_code == 200, first.text
     assert first.json()["data"]["patientPanel"]["practice"]["herId"] == STORGATA
-    assert first.headers["cache-control"] == "public, no-cache"
+    assert first.headers["cache-control"] == "public, max-age=0, s-maxage=50400"
     assert again.status_code == 304
 
 
