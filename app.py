@@ -28,6 +28,7 @@ from edge.limits import BodySizeLimit, schema_for
 from edge.logs import RequestContext
 from edge.loopback import LoopbackOnly
 from edge.metrics import GraphQLMetrics, Metrics
+from edge.purge import PurgeMetrics, Purger
 from edge.readiness import readyz
 from edge.security import SecurityHeaders, cors
 from edge.tracing import Tracing
@@ -60,6 +61,9 @@ class Services:
     watcher: ChangeWatcher | None = None
     # The HelseID login of the admin page, when HelseID is configured (auth/login.py).
     sign_in: SignIn | None = None
+    # Shared caches to purge at every change (TILPASS_PURGE_URLS; edge/purge.py).
+    purge_urls: tuple[str, ...] = ()
+    purger: Purger | None = None
 
     def __post_init__(self) -> None:
         self.read_model = ReadModel(
@@ -76,6 +80,9 @@ class Services:
             on_unreachable=self.unreachable,
         )
         await self.watcher.start()
+        if self.purge_urls:
+            self.purger = Purger(self.db, self.purge_urls)
+            await self.purger.start()
 
     def answered_stale(self, her_id: int) -> None:
         """A patient answer rests on the practice's last known state, which is outdated (the
@@ -99,6 +106,9 @@ class Services:
     async def stop(self) -> None:
         if self.watcher is not None:
             await self.watcher.stop()
+        if self.purger is not None:
+            await self.purger.stop()
+            self.purger = None
 
 
 async def open_services(settings: Settings, *, clock: Clock = system_clock) -> Services:
@@ -113,6 +123,7 @@ async def open_services(settings: Settings, *, clock: Clock = system_clock) -> S
         read_model_practices=settings.read_model_practices,
         stale_for=settings.stale_for_seconds,
         sign_in=sign_in_for(settings, db, clock),
+        purge_urls=settings.purge_urls,
     )
     await services.start()
     return services
@@ -247,6 +258,12 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
     )
     if services is not None:
         app.state.services = services
+
+    def purger() -> Purger | None:
+        running: Services | None = getattr(app.state, "services", None)
+        return running.purger if running is not None else None
+
+    metrics.registry.register(PurgeMetrics(purger))
     return app
 
 

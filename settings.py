@@ -87,6 +87,8 @@ class Settings:
     # for node_exporter's textfile collector, where each sync leaves its counts.
     registry_token: str = field(default="", repr=False)
     registry_metrics_file: Path | None = None
+    # Shared caches (Varnish, a CDN) every change of a practice is purged from.
+    purge_urls: tuple[str, ...] = ()
 
     @property
     def helseid(self) -> bool:
@@ -273,7 +275,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         dpop=_dpop(environ.get("TILPASS_DPOP", "")),
         registry_token=environ.get("TILPASS_REGISTRY_TOKEN", "").strip(),
         registry_metrics_file=_path(environ.get("TILPASS_REGISTRY_METRICS_FILE", "")),
+        purge_urls=_purge_urls(environ.get("TILPASS_PURGE_URLS", "")),
     )
+
+
+def _purge_urls(text: str) -> tuple[str, ...]:
+    urls = tuple(part.strip() for part in text.split(",") if part.strip())
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(
+                f"TILPASS_PURGE_URLS: {url!r} er ingen http(s)-adresse (f.eks. http://varnish:6081)."
+            )
+    return urls
 
 
 def _path(text: str) -> Path | None:
