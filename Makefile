@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_HPR ?= 9144889
 
-.PHONY: run test lint schema chromium oidc-provider screenshots
+.PHONY: run test lint schema chromium oidc-provider varnish screenshots
 
 # The browser tests (tests/test_web.py) drive Debian's Chromium. Installed when missing and
 # we may (root, with apt-get); otherwise those tests skip and say why.
@@ -33,7 +33,7 @@ run: $(VENV)/.installed
 
 # Sets everything up, checks style and runs the whole test suite: on SQLite, and on
 # PostgreSQL too when a server answers (tests/postgres_server.py finds or starts one).
-test: $(VENV)/.installed chromium oidc-provider
+test: $(VENV)/.installed chromium oidc-provider varnish
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -66,6 +66,31 @@ oidc-provider:
 	@if command -v npm >/dev/null 2>&1 && [ ! -d tests/oidc_provider/node_modules/oidc-provider ]; then \
 	  npm ci --prefix tests/oidc_provider --no-audit --no-fund; \
 	fi
+
+# The CDN tests (tests/test_varnish.py) run deploy/varnish/tilpass.vcl in real Varnish with
+# the xkey vmod: Debian's varnish and varnish-modules, installed when missing and we may (root,
+# with apt-get); otherwise those tests skip and say why. The package would start its system
+# service (port 6081) on install: a policy-rc.d that answers 101 stops that while we install
+# (kept if one is there already), and under systemd the service is then stopped and disabled.
+# The tests start Varnish instances of their own and never use it.
+VARNISH_PACKAGES ?= varnish varnish-modules
+
+varnish:
+	@if PATH="$$PATH:/usr/sbin" command -v varnishd >/dev/null 2>&1 && \
+	    { ! command -v dpkg >/dev/null 2>&1 || dpkg -s $(VARNISH_PACKAGES) >/dev/null 2>&1; }; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installerer $(VARNISH_PACKAGES) fra Debian for CDN-testene …"; \
+	  policy=; \
+	  if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d && policy=ours; \
+	  fi; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(VARNISH_PACKAGES) >/dev/null; } || \
+	  echo "Fikk ikke installert Varnish: CDN-testene hoppes over."; \
+	  if [ "$$policy" = ours ]; then rm -f /usr/sbin/policy-rc.d; fi; \
+	  if [ -d /run/systemd/system ]; then \
+	    systemctl disable --now varnish.service varnishncsa.service >/dev/null 2>&1 || :; \
+	  fi; \
+	else echo "Varnish mangler og kan ikke installeres her: CDN-testene hoppes over."; fi
 
 # The README's screenshots (docs/screenshots/); Norwegian date fields need chromium-l10n.
 screenshots: CHROMIUM_PACKAGES = chromium chromium-l10n
