@@ -41,6 +41,11 @@ from settings import Settings, load_settings
 from web.documents import page_operations
 from web.routes import web_routes
 
+
+def _no_purge(her_ids: list[int]) -> None:
+    return None
+
+
 # Objects allocated (less those freed) before the youngest generation is collected.
 YOUNG_OBJECTS = 10_000
 
@@ -71,18 +76,21 @@ class Services:
         )
 
     async def start(self) -> None:
-        """Starts following changes made by other instances and processes."""
+        """Starts following changes made by other instances and processes, and purging them
+        from the shared caches."""
+        if self.purge_urls and self.purger is None:
+            self.purger = Purger(self.purge_urls)
+        if self.purger is not None:
+            self.purger.start()
         self.watcher = ChangeWatcher(
             self.db,
             self.cache,
             self.read_model,
             stale_for=self.stale_for,
             on_unreachable=self.unreachable,
+            on_change=self.purger.changed if self.purger is not None else _no_purge,
         )
         await self.watcher.start()
-        if self.purge_urls:
-            self.purger = Purger(self.db, self.purge_urls)
-            await self.purger.start()
 
     def answered_stale(self, her_id: int) -> None:
         """A patient answer rests on the practice's last known state, which is outdated (the
@@ -94,9 +102,10 @@ class Services:
         self.read_model.unreachable = unreachable
 
     def shareable(self) -> bool:
-        """Whether answers may go to shared caches: not while the database cannot be reached
-        (they rest on the last known state then)."""
-        return self.watcher is None or self.watcher.unreachable_since is None
+        """Whether answers may go to shared caches: only while this instance has seen the
+        database's changes lately (edge.changes.SHARE_WINDOW_SECONDS); not while it cannot
+        be reached, when answers rest on the last known state."""
+        return self.watcher is not None and self.watcher.current()
 
     def forget(self, her_id: int) -> None:
         """A change to the practice has committed here: no answer may show it as it was."""

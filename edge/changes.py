@@ -21,6 +21,10 @@ from models.outage import is_unavailable
 log = logging.getLogger("tilpass.cache")
 
 POLL_SECONDS = 0.25
+# An answer may go to a shared cache only while the instance's last successful poll began
+# at most this long ago: what a shared cache stores is then at most this much behind the
+# database, and a purge repeated this long after a change (edge.purge) drops anything older.
+SHARE_WINDOW_SECONDS = 1.0
 # How long patients may be shown the last known state while the database cannot be reached.
 DEFAULT_STALE_FOR_SECONDS = 300.0
 
@@ -36,6 +40,10 @@ class Forgets(Protocol):
 
 
 def _ignore(unreachable: bool) -> None:
+    return None
+
+
+def _no_one(her_ids: list[int]) -> None:
     return None
 
 
@@ -57,12 +65,21 @@ class ChangeWatcher:
         stale_for: float = DEFAULT_STALE_FOR_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
         on_unreachable: Callable[[bool], None] = _ignore,
+        on_change: Callable[[list[int]], None] = _no_one,
     ) -> None:
         self.db, self.stores, self.interval = db, stores, interval
         self.stale_for, self.monotonic = stale_for, monotonic
         # Told True when polls begin to fail, False when one succeeds again.
         self.on_unreachable = on_unreachable
+        # Told the practices every change since the last poll touched, after the stores have
+        # forgotten them (the purger: a cache refilled from here then gets the new state).
+        self.on_change = on_change
         self.seen: int | None = None
+        # The counter as last told to `on_change`: kept through an outage (unlike `seen`), so
+        # that what committed meanwhile is still told.
+        self.told: int | None = None
+        # When the last successful poll began (monotonic seconds).
+        self.polled_at: float | None = None
         # When polls began to fail (monotonic seconds); None while they succeed.
         self.unreachable_since: float | None = None
         self._task: asyncio.Task[None] | None = None
@@ -78,8 +95,10 @@ class ChangeWatcher:
             self._task = None
 
     async def poll(self) -> None:
+        started = self.monotonic()
         async with self.db.read() as session:
             value = await changes.current_change(session=session)
+            her_ids: list[int] | None = None
             if self.seen is None or value < self.seen:
                 for store in self.stores:
                     store.clear()
@@ -87,7 +106,20 @@ class ChangeWatcher:
                 her_ids = await changes.changed_since(session=session, change=self.seen)
                 for store in self.stores:
                     store.invalidate(her_ids)
-        self.seen = value
+            if self.told is not None and value > self.told:
+                if her_ids is None or self.seen != self.told:
+                    her_ids = await changes.changed_since(session=session, change=self.told)
+                self.on_change(her_ids)
+        self.seen = self.told = value
+        self.polled_at = started
+
+    def current(self) -> bool:
+        """Whether what this instance knows is recent enough to give to a shared cache."""
+        return (
+            self.unreachable_since is None
+            and self.polled_at is not None
+            and self.monotonic() - self.polled_at <= SHARE_WINDOW_SECONDS
+        )
 
     async def tick(self) -> None:
         """One poll, and what follows from its success or failure."""

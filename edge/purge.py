@@ -2,11 +2,16 @@
 (`TILPASS_PURGE_URLS`) by `PURGE /` with the header `xkey-purge: practice-<herId>`.
 
 Purges follow the database's change log (models.changes), not the writes of this instance:
-each instance polls the change counter and purges what changed since its last poll, by
-whichever instance or process (`tilpass sync-registry`) committed it. A change whose
-instance died right after committing is therefore purged by the others. Several instances
-purge the same change each; a purge is idempotent, and that costs one small request per
-instance and change.
+each instance's change watcher (edge.changes) tells the purger what changed since its last
+poll, by whichever instance or process (`tilpass sync-registry`) committed it, once its own
+caches have forgotten it. A change whose instance died right after committing is therefore
+purged by the others. Several instances purge the same change each; a purge is idempotent,
+and that costs one small request per instance and change.
+
+Another instance may not have seen the change yet when the purge arrives, and a cache that
+refills from it then would keep the old state until midnight. So each change is purged twice:
+at once, and again when every instance has seen it or stopped giving answers to shared
+caches (edge.changes.SHARE_WINDOW_SECONDS, plus a poll).
 
 A write never waits for a cache: purging runs in the background, one worker per cache, so a
 hung cache holds up no other. What a cache has not acknowledged stays in its backlog (a set
@@ -27,12 +32,13 @@ import httpx
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from models import changes
-from models.database import Database
+from edge.changes import POLL_SECONDS, SHARE_WINDOW_SECONDS
 
 log = logging.getLogger("tilpass.purge")
 
-POLL_SECONDS = 0.25
+# When the second purge of a change goes: by then every instance has polled since it, or
+# gives no answer to a shared cache.
+AGAIN_AFTER_SECONDS = SHARE_WINDOW_SECONDS + POLL_SECONDS
 # A cache that answers nothing within this long counts as failed; its purge is retried.
 TIMEOUT_SECONDS = 2.0
 # Keys per PURGE: xkey takes several space-separated keys in one header, and Varnish's
@@ -114,65 +120,57 @@ class CacheTarget:
 
 
 class Purger:
-    """Follows the change counter and has every cache purge what changed."""
+    """Has every cache purge what the change watcher says changed, now and once more."""
 
     def __init__(
         self,
-        db: Database,
         urls: Sequence[str],
         *,
-        interval: float = POLL_SECONDS,
         timeout: float = TIMEOUT_SECONDS,
+        again_after: float = AGAIN_AFTER_SECONDS,
     ) -> None:
-        self.db, self.interval = db, interval
         self.targets = [CacheTarget(url) for url in urls]
-        self.seen: int | None = None
+        self.again_after = again_after
         identity = f"tilpass-purge/{socket.gethostname()}-{os.getpid()}"
         self._client = httpx.AsyncClient(
             timeout=timeout, headers={"User-Agent": identity}, follow_redirects=False
         )
         self._tasks: list[asyncio.Task[None]] = []
+        self._later: set[asyncio.TimerHandle] = set()
 
-    async def start(self) -> None:
-        """From the change counter as it is now: what changed before was purged by the
-        instances running then."""
-        try:
-            await self.poll()
-        except Exception:
-            log.warning("purger could not read the change counter; it keeps trying")
+    def start(self) -> None:
         self._tasks = [
             asyncio.create_task(target.run(self._client), name=f"tilpass-purge {target.url}")
             for target in self.targets
         ]
-        self._tasks.append(asyncio.create_task(self._follow(), name="tilpass-purge-follow"))
 
     async def stop(self) -> None:
+        for handle in self._later:
+            handle.cancel()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         await self._client.aclose()
 
-    async def poll(self) -> None:
-        async with self.db.read() as session:
-            value = await changes.current_change(session=session)
-            if self.seen is not None and value > self.seen:
-                her_ids = await changes.changed_since(session=session, change=self.seen)
-                for target in self.targets:
-                    target.add(her_ids)
-            elif self.seen is not None and value < self.seen:
-                log.warning("the change counter went backwards (a restored database?)")
-        self.seen = value
+    def changed(self, her_ids: list[int]) -> None:
+        """The change watcher's news: these practices changed, and this instance has
+        forgotten them."""
+        if not her_ids:
+            return
+        self._purge(her_ids)
+        handle = asyncio.get_running_loop().call_later(self.again_after, self._again, her_ids)
+        self._later.add(handle)
 
-    async def _follow(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.poll()
-            except Exception:
-                # While the database cannot be reached nothing can change; `seen` stays, so
-                # the first poll that succeeds purges whatever committed in doubt.
-                continue
+    def _again(self, her_ids: list[int]) -> None:
+        # Kept only to be cancelled at stop: those due by now have run.
+        now = asyncio.get_running_loop().time()
+        self._later = {handle for handle in self._later if handle.when() > now}
+        self._purge(her_ids)
+
+    def _purge(self, her_ids: list[int]) -> None:
+        for target in self.targets:
+            target.add(her_ids)
 
     def backlog(self) -> int:
         return sum(target.unpurged() for target in self.targets)

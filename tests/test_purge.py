@@ -76,8 +76,9 @@ def receivers() -> Iterator[tuple[Receiver, Receiver]]:
 @pytest.fixture
 async def purging(api, receivers) -> Purger:
     services: Services = api.services
-    services.purger = Purger(services.db, [r.url for r in receivers], timeout=0.5)
-    await services.purger.start()
+    await services.stop()
+    services.purger = Purger([r.url for r in receivers], timeout=0.5)
+    await services.start()
     return services.purger
 
 
