@@ -144,8 +144,11 @@ class ResponseCache:
                 keys.discard(key)
 
 
-def etag_of(body: bytes) -> bytes:
-    return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
+def etag_of(body: bytes, content_type: bytes = b"") -> bytes:
+    """Strong, so of one representation: the same body in the other media type is another."""
+    digest = hashlib.blake2b(body, digest_size=16)
+    digest.update(b"\0" + content_type)
+    return b'"' + digest.hexdigest().encode() + b'"'
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -153,6 +156,22 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
         if key == name:
             return value
     return None
+
+
+def _vary_on_accept(headers: tuple[tuple[bytes, bytes], ...]) -> tuple[tuple[bytes, bytes], ...]:
+    """The answer's media type follows Accept: caches on the way (a browser's included) must
+    keep one copy per media type."""
+    found = False
+    out = []
+    for name, value in headers:
+        if name.lower() == b"vary":
+            found = True
+            if b"accept" not in value.lower().replace(b"accept-", b""):
+                value = value + b", Accept"
+        out.append((name, value))
+    if not found:
+        out.append((b"vary", b"Accept"))
+    return tuple(out)
 
 
 def _credentials(headers: dict[bytes, bytes]) -> bool:
@@ -242,7 +261,9 @@ class PatientCache:
         operation = getattr(metrics_note, "operation", None) or "query"
         her_ids = tuple(note.her_ids)
         keys = surrogate_keys(her_ids)
-        entry = Entry(status, kept, payload, etag_of(payload), her_ids, operation, keys)
+        kept = _vary_on_accept(kept)
+        etag = etag_of(payload, dict(kept).get(b"content-type", b""))
+        entry = Entry(status, kept, payload, etag, her_ids, operation, keys)
         if key is not None:
             cache.put(key, entry, epoch)
         # Read across an invalidation: perhaps outdated already, and its purge perhaps sent.

@@ -161,3 +161,21 @@ async def test_a_read_across_a_change_is_not_shared(api, monkeypatch):
 
 def test_the_clock_in_these_tests_is_ten_in_oslo(clock):
     assert clock().astimezone(UTC).replace(tzinfo=None) == datetime(2024, 6, 10, 8, 0)
+
+
+async def test_each_media_type_is_its_own_representation(api):
+    as_json = await api.client.get(
+        url(PANEL, herId=STORGATA), headers={"Accept": "application/json"}
+    )
+    graphql = "application/graphql-response+json"
+    as_graphql = await api.client.get(url(PANEL, herId=STORGATA), headers={"Accept": graphql})
+    assert as_json.content == as_graphql.content
+    assert as_json.headers["etag"] != as_graphql.headers["etag"]
+    for response in (as_json, as_graphql):
+        assert "accept" in response.headers["vary"].lower().split(", ")
+    # A revalidation with the other type's ETag is no match
+    other = await api.client.get(
+        url(PANEL, herId=STORGATA),
+        headers={"Accept": graphql, "If-None-Match": as_json.headers["etag"]},
+    )
+    assert other.status_code == 200

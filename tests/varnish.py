@@ -143,6 +143,10 @@ class Varnish:
             "thread_pool_max=200",
             "-p",
             "auto_restart=off",
+            # Below uvicorn's 5 s keep-alive (cli.KEEP_ALIVE_SECONDS): Varnish must never
+            # reuse a connection the origin is closing (a 503 for the patient).
+            "-p",
+            "backend_idle_timeout=4",
             "-p",
             "syslog_cli_traffic=off",
         ]
