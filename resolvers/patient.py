@@ -30,6 +30,9 @@ class ChosenText:
     language: str
     # The last day of a scheduled text; None for the standing addition.
     until: date | None = None
+    # `until` written out in the language of the page's catalogue strings ("tirsdag 9. juli
+    # 2024"), so that the page names it as it names the absence's return.
+    until_in_words: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,12 +66,18 @@ class PatientPanelView:
     services: list[PatientServiceView]
 
 
+def in_words(day: date, language: LanguageSpec) -> str:
+    """`day` as `language` writes it out: Babel, in its locale and date format."""
+    return long_date(day, language.date_format, language.locale)
+
+
 def practice_text(
-    snapshot: PracticeSnapshot, slot: str, language: str, on: date
+    snapshot: PracticeSnapshot, slot: str, language: str, on: date, shown: LanguageSpec
 ) -> ChosenText | None:
     """First found: a scheduled text in `language` covering `on`, a scheduled bokmål one, the
     standing addition in `language`, the standing bokmål one. Time beats language: a holiday
-    notice in bokmål is news a standing English addition must not hide."""
+    notice in bokmål is news a standing English addition must not hide. A scheduled text's
+    last day is written out in `shown`, the language of the page's catalogue strings."""
     languages = dict.fromkeys((language, DEFAULT_LANGUAGE))
     for candidate in languages:
         for scheduled in snapshot.scheduled:
@@ -77,7 +86,8 @@ def practice_text(
                 and scheduled.language == candidate
                 and scheduled.from_date <= on <= scheduled.to_date
             ):
-                return ChosenText(scheduled.text, candidate, scheduled.to_date)
+                until = scheduled.to_date
+                return ChosenText(scheduled.text, candidate, until, in_words(until, shown))
     for candidate in languages:
         standing = snapshot.texts.get((slot, candidate))
         if standing is not None:
@@ -109,9 +119,7 @@ def absence_notice(
                 start=start,
                 end=end,
                 returns_on=returns_on,
-                message=language.absence_message.format(
-                    date=long_date(returns_on, language.date_format, language.locale)
-                ),
+                message=language.absence_message.format(date=in_words(returns_on, language)),
             )
     return None
 
@@ -128,13 +136,14 @@ def merge_service(
     offered = service.code in snapshot.offered
     slot = catalog.slot_for_service(service.code)
     shown = catalog.shown_language(language)
+    shown_spec = catalog.languages[shown]
 
     def in_force(entry_point: str) -> FormSpec | None:
         return form_in_force(catalog, entry_point, snapshot.forms)[0] if offered else None
 
     notice = None
     if offered:
-        notice = absence_notice(practitioner_absences, service.code, on, catalog.languages[shown])
+        notice = absence_notice(practitioner_absences, service.code, on, shown_spec)
     return PatientServiceView(
         service=service,
         language=shown,
@@ -143,7 +152,9 @@ def merge_service(
         offered=offered,
         available=offered and notice is None,
         standard_text=catalog.standard_text(slot.code, shown) if slot else None,
-        practice_text=practice_text(snapshot, slot.code, language, on) if slot else None,
+        practice_text=(
+            practice_text(snapshot, slot.code, language, on, shown_spec) if slot else None
+        ),
         form=in_force(service.main_entry_point),
         entry_points=[
             PatientEntryView(
@@ -190,9 +201,13 @@ async def patient_panel(
         if only_service is None or service.code == only_service
     ]
     panel_slot = next((slot for slot in catalog.text_slots if slot.service is None), None)
+    # The panel's words are its services' catalogue strings, so its dates follow them.
+    shown = catalog.languages[catalog.shown_language(language)]
     return PatientPanelView(
         practice=snapshot,
-        panel_text=practice_text(snapshot, panel_slot.code, language, on) if panel_slot else None,
+        panel_text=(
+            practice_text(snapshot, panel_slot.code, language, on, shown) if panel_slot else None
+        ),
         services=services,
     )
 

@@ -81,6 +81,13 @@ class PatientService:
     practice_text_until: date | None = strawberry.field(
         description="When practiceText is a scheduled text: its last day; null for the standing addition."
     )
+    practice_text_until_in_words: str | None = strawberry.field(
+        description=(
+            "practiceTextUntil written out in `language`, as the absence message writes its "
+            'date (Babel, the language\'s locale), e.g. "tirsdag 9. juli 2024" or "Tuesday 9 '
+            'July 2024"; null when practiceTextUntil is null.'
+        )
+    )
     form: Form | None = strawberry.field(
         description=(
             "The active form at the service's main entry point; null means straight to the "
@@ -107,6 +114,9 @@ class PatientService:
             practice_text=view.practice_text.text if view.practice_text else None,
             practice_text_language=_language(view.practice_text),
             practice_text_until=view.practice_text.until if view.practice_text else None,
+            practice_text_until_in_words=(
+                view.practice_text.until_in_words if view.practice_text else None
+            ),
             form=Form.of(view.form),
             entry_points=[
                 PatientEntry(
@@ -134,6 +144,13 @@ class PatientPanel:
     )
     panel_text_until: date | None = strawberry.field(
         description="When panelText is a scheduled text: its last day; null for the standing addition."
+    )
+    panel_text_until_in_words: str | None = strawberry.field(
+        description=(
+            "panelTextUntil written out in the language of the services' catalogue strings "
+            "(PatientService.language), as practiceTextUntilInWords; null when panelTextUntil "
+            "is null."
+        )
     )
     services: list[PatientService] = strawberry.field(
         description='All four services in Service order ("Hva trenger du?"), offered or not.'
@@ -212,5 +229,6 @@ async def patient_panel(
         panel_text=view.panel_text.text if view.panel_text else None,
         panel_text_language=_language(view.panel_text),
         panel_text_until=view.panel_text.until if view.panel_text else None,
+        panel_text_until_in_words=view.panel_text.until_in_words if view.panel_text else None,
         services=[PatientService.of(s) for s in view.services],
     )

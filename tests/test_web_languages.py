@@ -224,6 +224,6 @@ def test_a_scheduled_text_in_english_is_listed_with_its_language_and_shown_in_en
     preview = open_preview(page, STORGATA, f"sprak=en&dato={start + timedelta(days=1)}")
     service = patient_service(preview, "Book an appointment")
     expect(service.get_by_text(notice)).to_have_attribute("lang", "en")
-    expect(service.get_by_text(re.compile("Valid until and including"))).to_be_visible()
+    expect(service.get_by_text(re.compile("Applies up to and including"))).to_be_visible()
     preview.goto(f"/pasient/{STORGATA}?dato={start + timedelta(days=1)}")
     expect(patient_service(preview, "Bestille time").get_by_text(notice)).to_have_count(0)

@@ -4,13 +4,13 @@
 //
 // Every part is marked with the language it is really in (`lang`), so that screen readers
 // read it right: a section in the language the API answered in (PatientService.language),
-// the practice's text in its own (practiceTextLanguage, which may be bokmål by fallback),
-// forms and the preview's notes for the Helsenorge team in bokmål.
+// the page's own words and the preview's notes about forms in that language too (bokmål where
+// patient-words.js has none), the practice's text in its own (practiceTextLanguage, which may
+// be bokmål by fallback), and forms in bokmål, which is all they are written in.
 
 import { h, richText } from "./dom.js";
-import { shortDate } from "./format.js";
 import { DEFAULT_LANGUAGE, langTag } from "./languages.js";
-import { patientWords } from "./patient-words.js";
+import { fill, patientWords } from "./patient-words.js";
 import { loadQuestionnaire, renderQuestionnaire } from "./questionnaire.js";
 
 const BOKMAL = langTag(DEFAULT_LANGUAGE);
@@ -33,8 +33,9 @@ function heading(level, attributes, ...children) {
 }
 
 /** The practice's own words in their language, or (in the admin preview) where they would go.
- * `until` is the last day of a scheduled text, so patients know the notice is temporary. */
-function practiceInfo(section, title, { text, language, until }, level, placeholder) {
+ * `until` is the last day of a scheduled text, so patients know the notice is temporary;
+ * `untilInWords` is that day as the section's language writes it, from the API (Babel). */
+function practiceInfo(section, title, { text, language, until, untilInWords }, level, placeholder) {
   if (!text && !placeholder) return null;
   return h(
     "div",
@@ -43,7 +44,9 @@ function practiceInfo(section, title, { text, language, until }, level, placehol
     text
       ? h("p", { class: "hn-pre hn-practice-text", lang: langTag(language) }, text)
       : h("p", { lang: section.bokmal }, placeholder),
-    text && until ? h("p", { class: "hn-until", lang: section.wordsLang }, `${section.words.until} ${shortDate(until)}`) : null,
+    text && until
+      ? h("p", { class: "hn-until", lang: section.wordsLang }, fill(section.words.until, { date: untilInWords }))
+      : null,
   );
 }
 
@@ -55,7 +58,12 @@ export function renderPanel(panel, { level = 2, link = (s) => `#${serviceAnchor(
   // The panel's catalogue strings are the services'; they share one language.
   const section = sectionLanguage(panel.services[0]?.language);
   const { words, wordsLang } = section;
-  const text = { text: panel.panelText, language: panel.panelTextLanguage, until: panel.panelTextUntil };
+  const text = {
+    text: panel.panelText,
+    language: panel.panelTextLanguage,
+    until: panel.panelTextUntil,
+    untilInWords: panel.panelTextUntilInWords,
+  };
   return h(
     "section",
     { class: "hn-panel", lang: section.lang, "aria-label": words.panelLabel },
@@ -98,7 +106,12 @@ function absenceNotice(section, service, tag, className) {
 export function renderServicePage(service, { level = 2, placeholder = null } = {}) {
   const headingId = `${serviceAnchor(service)}-heading`;
   const section = sectionLanguage(service.language);
-  const text = { text: service.practiceText, language: service.practiceTextLanguage, until: service.practiceTextUntil };
+  const text = {
+    text: service.practiceText,
+    language: service.practiceTextLanguage,
+    until: service.practiceTextUntil,
+    untilInWords: service.practiceTextUntilInWords,
+  };
   return h(
     "section",
     { class: "hn-page", lang: section.lang, id: serviceAnchor(service), "aria-labelledby": headingId },
@@ -110,16 +123,16 @@ export function renderServicePage(service, { level = 2, placeholder = null } = {
   );
 }
 
-// The entry points' titles are in the section's language; forms, and what the preview says
-// about them to the Helsenorge team, are in bokmål.
+// The entry points' titles and what the preview says about forms are in the section's
+// language; the forms themselves (titles and questions) in bokmål, marked so.
 function firstStep(section, service, level) {
-  const nb = section.bokmal;
+  const { words, wordsLang, bokmal } = section;
   const choices =
     service.entryPoints.length > 1
       ? h(
           "div",
           { class: "hn-entry-points" },
-          heading(level, { lang: nb }, "Valg for pasienten"),
+          heading(level, { lang: wordsLang }, words.choices),
           h(
             "ul",
             {},
@@ -129,16 +142,24 @@ function firstStep(section, service, level) {
                 {},
                 h("span", {}, entry.title),
                 ": ",
-                h("span", { lang: nb }, entry.form ? `skjema «${entry.form.title}»` : "uten skjema"),
+                h(
+                  "span",
+                  { lang: wordsLang },
+                  entry.form
+                    ? fill(words.withForm, { form: h("span", { lang: bokmal }, entry.form.title) })
+                    : words.withoutForm,
+                ),
               ),
             ),
           ),
         )
       : null;
   if (!service.form) {
-    return [h("p", { class: "hn-straight", lang: nb }, "Uten skjema: pasienten kommer rett til tjenesten."), choices];
+    return [h("p", { class: "hn-straight", lang: wordsLang }, words.straight), choices];
   }
-  const items = h("div", { class: "hn-form-items" }, h("p", {}, "Laster skjemaet …"));
+  // The form's box is bokmål; the preview's words inside it are marked with their own language.
+  const ours = words.lang === BOKMAL ? null : words.lang;
+  const items = h("div", { class: "hn-form-items" }, h("p", { lang: ours }, words.formLoading));
   loadQuestionnaire(service.form.questionnaireRef).then(
     (questionnaire) => items.replaceChildren(renderQuestionnaire(questionnaire)),
     (error) => items.replaceChildren(h("p", { class: "field-error" }, error.message)),
@@ -146,15 +167,11 @@ function firstStep(section, service, level) {
   return [
     h(
       "div",
-      { class: "hn-form", lang: nb },
+      { class: "hn-form", lang: bokmal },
       heading(level, {}, service.form.title),
-      h(
-        "p",
-        { class: "hn-lead" },
-        "Med skjema svarer pasienten først på noen spørsmål. Svarene tas med videre til legekontoret.",
-      ),
+      h("p", { class: "hn-lead", lang: ours }, words.formLead),
       items,
-      h("p", { class: "hn-hint" }, "Forhåndsvisning: svarene sendes ikke."),
+      h("p", { class: "hn-hint", lang: ours }, words.notSent),
     ),
     choices,
   ];
