@@ -23,14 +23,16 @@ export function openModal({ title, content, onClose = () => {} }) {
   return { dialog, close: () => dialog.close() };
 }
 
-/** Asks before something that cannot be undone; resolves true only on the confirm button. */
-export function confirmAction({ title, message, confirmLabel }) {
+/** Asks before something that cannot be undone; resolves true only on the confirm button.
+ * details: more content after the message (e.g. the texts a change brings back). */
+export function confirmAction({ title, message, details = null, confirmLabel }) {
   return new Promise((resolve) => {
     let confirmed = false;
     const { close } = openModal({
       title,
       content: [
         h("p", {}, message),
+        details,
         h(
           "div",
           { class: "buttons" },

@@ -1,4 +1,6 @@
-// Dates and text lengths as the server sees them.
+// Dates and text lengths as the server sees them, and texts quoted as the pages quote them.
+
+import { h } from "./dom.js";
 
 /** 2024-06-12 → 12.06.2024, as the admin table shows dates. */
 export function shortDate(iso) {
@@ -25,4 +27,15 @@ export function normalisedText(value) {
 /** Length as the server counts it (code points after normalising), so æ, ø, å count one. */
 export function textLength(value) {
   return [...normalisedText(value)].length;
+}
+
+/** A practice text, a box's title or a form's name as every part of the pages quotes it. */
+export function quote(text) {
+  return `«${text}»`;
+}
+
+/** A practice text quoted, its line breaks kept and its language marked (lang: a BCP 47 tag,
+ * left off for bokmål, the page's own); "ingen tekst" when there is none. */
+export function quotedText(text, lang = null) {
+  return text ? h("span", { class: "hn-pre", lang: lang === "nb" ? null : lang }, quote(text)) : "ingen tekst";
 }

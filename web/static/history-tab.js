@@ -1,10 +1,12 @@
 // "Historikk": the practice's changes, newest first, 20 at a time ("Vis flere"), with when, who
-// and what. "ANGRE" undoes one as a new change, which is listed first and can itself be undone
-// (a redo). The server says which entries can be undone now (`revertible`); only those get the
-// button, so a GP is never offered an undo that would be refused.
+// and what (history-entries.js: for a text, the text before and after). "ANGRE" undoes one as a
+// new change, which is listed first and can itself be undone (a redo, "Gjorde om: …"). The
+// server says which entries can be undone now (`revertible`); only those get the button, so a
+// GP is never offered an undo that would be refused.
 
 import { confirmAction } from "./dialog.js";
 import { h, replace, srOnly } from "./dom.js";
+import { describe, entryDetails, undoDetails } from "./history-entries.js";
 import { HISTORY, REVERT_CHANGE } from "./history-queries.js";
 
 const PAGE_SIZE = 20;
@@ -56,7 +58,8 @@ export function createHistoryTab(ctx) {
       "p",
       {},
       "Her ser du hva som er endret i innstillingene for legekontoret, når og av hvem. Med «Angre» setter du " +
-        "en endring tilbake. Angringen blir selv en ny endring i listen, og kan også angres.",
+        "en endring tilbake. Angringen blir selv en ny endring i listen, og kan også angres: da gjøres " +
+        "endringen om igjen («Gjorde om»).",
     ),
     h(
       "p",
@@ -88,16 +91,17 @@ export function createHistoryTab(ctx) {
     return h("tr", {}, h("td", { colspan: "4" }, text));
   }
 
-  function row(entry, names) {
+  function row(entry, names, titles) {
     const who = names.get(entry.actorHpr) ?? `HPR ${entry.actorHpr}`;
     const when = osloDateTime(entry.at);
+    const change = describe(entry, titles);
     const button = entry.revertible
       ? h(
           "button",
-          { type: "button", class: "button secondary small", onclick: () => revert(entry, who, when) },
+          { type: "button", class: "button secondary small", onclick: () => revert(entry, change, who, when) },
           "Angre",
-          // Summaries repeat ("Endret tilleggsinformasjon for …"): the time tells them apart.
-          srOnly(` endringen ${when}: ${entry.summary}`),
+          // Lines repeat ("Endret tilleggsinformasjon for …"): the time tells them apart.
+          srOnly(` endringen ${when}: ${change.line}`),
         )
       : null;
     return h(
@@ -105,7 +109,7 @@ export function createHistoryTab(ctx) {
       {},
       h("th", { scope: "row", class: "when" }, h("time", { datetime: entry.at }, when)),
       h("td", { class: "who" }, who),
-      h("td", {}, entry.summary),
+      h("td", { class: "change" }, h("p", { class: "change-line" }, change.line), entryDetails(change)),
       h("td", { class: "actions" }, button),
     );
   }
@@ -148,8 +152,9 @@ export function createHistoryTab(ctx) {
     if (mine !== request) return;
     appending = false;
     const names = new Map(practice.practitioners.map((p) => [p.hprNumber, p.name]));
+    const titles = new Map(practice.texts.map((t) => [t.slot, t.title]));
     const { edges, pageInfo } = practice.auditLog;
-    const added = edges.map((edge) => row(edge.node, names));
+    const added = edges.map((edge) => row(edge.node, names, titles));
     if (append) rows.append(...added);
     else replace(rows, added.length ? added : message("Ingen endringer er registrert ennå."));
     endCursor = pageInfo.endCursor;
@@ -162,15 +167,16 @@ export function createHistoryTab(ctx) {
     }
   }
 
-  async function revert(entry, who, when) {
+  async function revert(entry, change, who, when) {
     if (reverting) return;
-    const redo = entry.action === "revertChange";
+    // Undoing an undo puts the change back (a redo); undoing a redo takes it away again.
+    const undoingAnUndo = entry.action === "revertChange" && !change.redo;
     const sure = await confirmAction({
       title: "Angre endringen?",
       message: [
-        // Summaries quote names in «»: quoting them again would nest the quotes.
-        `${when}, ${who}: ${entry.summary}`,
-        redo
+        // The line quotes names in «»: quoting it again would nest the quotes.
+        `${when}, ${who}: ${change.line}`,
+        undoingAnUndo
           ? "Det som ble angret, gjelder da igjen."
           : "Innstillingene går da tilbake til slik de var før denne endringen.",
         "Pasientene ser det med en gang.",
@@ -179,6 +185,7 @@ export function createHistoryTab(ctx) {
       ]
         .join(" ")
         .trim(),
+      details: undoDetails(change),
       confirmLabel: "Angre endringen",
     });
     if (!sure) return; // dialog.js has given focus back to the button
@@ -196,8 +203,8 @@ export function createHistoryTab(ctx) {
       // The undo may touch any tab (texts, forms, absences): every tab reads the practice
       // again, this list included (from the top, where the new "Angret: …" entry is).
       await ctx.reload();
-      status.textContent = redo
-        ? "Angringen er opphevet, og endringen gjelder igjen. Pasientene ser det nå."
+      status.textContent = undoingAnUndo
+        ? "Endringen er gjort om og gjelder igjen. Pasientene ser det nå."
         : "Endringen er angret. Pasientene ser det nå.";
     } catch (error) {
       status.textContent = "";
@@ -213,7 +220,8 @@ export function createHistoryTab(ctx) {
   async function refused(errors) {
     const stale = errors.some((error) => error.code === "STALE_VERSION");
     showAlert([
-      errors.map((error) => h("p", {}, error.message)),
+      // STALE_VERSION's own message speaks of version numbers: the sentence below says it for a GP.
+      errors.filter((error) => error.code !== "STALE_VERSION").map((error) => h("p", {}, error.message)),
       stale
         ? [
             h(

@@ -70,6 +70,7 @@ query PatientPanel($herId: Int!, $hpr: Int, $on: Date, $language: Language) {
     panelText
     panelTextLanguage
     panelTextUntil
+    panelTextUntilInWords
     services {
       service
       language
@@ -81,6 +82,7 @@ query PatientPanel($herId: Int!, $hpr: Int, $on: Date, $language: Language) {
       practiceText
       practiceTextLanguage
       practiceTextUntil
+      practiceTextUntilInWords
       form { id title displayName questionnaireRef }
       entryPoints { entryPoint title form { id title } }
       absence { from to returnsOn message }

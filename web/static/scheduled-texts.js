@@ -6,7 +6,7 @@
 import { confirmAction } from "./dialog.js";
 import { updateCounter } from "./counter.js";
 import { h, replace, srOnly } from "./dom.js";
-import { normalisedText, shortDate, todayInOslo } from "./format.js";
+import { normalisedText, quote, shortDate, todayInOslo } from "./format.js";
 import { DEFAULT_LANGUAGE, LANGUAGES, langTag, languageOf } from "./languages.js";
 import { ADD_SCHEDULED_TEXT, DELETE_SCHEDULED_TEXT } from "./queries.js";
 
@@ -177,10 +177,10 @@ export function createScheduledTexts(ctx, text) {
     box.hidden = false;
   }
 
-  /** A colleague changed the practice since the page read it: explained, with a reload. */
-  function stale(message, what) {
+  /** A colleague changed the practice since the page read it: explained, with a reload. The
+   * API's own message (STALE_VERSION) speaks of version numbers, so it is not shown. */
+  function stale(what) {
     return [
-      h("p", {}, message),
       h(
         "p",
         {},
@@ -250,7 +250,7 @@ export function createScheduledTexts(ctx, text) {
     let first = null;
     for (const error of userErrors) {
       const name = error.field[0];
-      if (error.code === "STALE_VERSION") general.push(stale(error.message, "lagt til"));
+      if (error.code === "STALE_VERSION") general.push(stale("lagt til"));
       else if (name in controls) {
         showError(name, error.message);
         first ??= controls[name];
@@ -265,7 +265,7 @@ export function createScheduledTexts(ctx, text) {
     const sure = await confirmAction({
       title: "Slette den planlagte teksten?",
       message:
-        `${text.title}, ${period(scheduled)}: «${scheduled.text}». ` +
+        `${text.title}, ${period(scheduled)}: ${quote(scheduled.text)}. ` +
         "Pasientene ser da tilleggsinformasjonen (om det er skrevet noen) i stedet.",
       confirmLabel: "Slett den planlagte teksten",
     });
@@ -287,7 +287,7 @@ export function createScheduledTexts(ctx, text) {
       showAlert(
         listAlert,
         payload.userErrors.map((error) =>
-          error.code === "STALE_VERSION" ? stale(error.message, "slettet") : h("p", {}, error.message),
+          error.code === "STALE_VERSION" ? stale("slettet") : h("p", {}, error.message),
         ),
       );
       return;

@@ -1,27 +1,36 @@
 // "Info til pasient": per text slot the standard text, the practice's addition with a live
-// counter, and beside it (on request) the patient's view with the unsaved text. "LAGRE" saves
+// counter, and beside it (on request) the patient's view (texts-preview.js). "LAGRE" saves
 // every box in one saveTexts, all or nothing; "AVBRYT" puts back what is saved. Under each box
 // its scheduled texts (scheduled-texts.js), which are saved on their own. Each box holds the
 // bokmål addition and, one click away, the same in the other languages (translations.js).
+//
+// A save carries the version the page read (expectedVersion), so that nobody's change is lost
+// unseen. When a colleague changed the practice meanwhile, the page reads it again and saves
+// what the GP typed on top, unless the colleague changed the same box: then the GP chooses
+// (text-conflicts.js).
 
 import { updateCounter } from "./counter.js";
-import { h, replace, richText, srOnly } from "./dom.js";
-import { normalisedText } from "./format.js";
-import { DEFAULT_LANGUAGE } from "./languages.js";
-import { renderPanel, renderServicePage } from "./patient-view.js";
-import { SAVE_TEXTS } from "./queries.js";
+import { h, replace, richText } from "./dom.js";
+import { normalisedText, quote } from "./format.js";
+import { DEFAULT_LANGUAGE, langTag, languageOf } from "./languages.js";
+import { PRACTICE, SAVE_TEXTS } from "./queries.js";
 import { createScheduledTexts } from "./scheduled-texts.js";
+import { conflictMessages, sortBox } from "./text-conflicts.js";
+import { createTextsPreview } from "./texts-preview.js";
 import { createTranslations } from "./translations.js";
 
 const PANEL_SLOT = "FASTLEGEPANEL";
-const PLACEHOLDER = "Her vises tilleggsinformasjonen fra legekontoret når du skriver den.";
+// Colleagues saving again and again while the page catches up: after this many tries the GP is
+// asked to try later rather than the page going on for ever.
+const SAVE_TRIES = 3;
 
 export function createTextsTab(ctx) {
-  // slot → { text, fields, toggle, scheduled }; fields: language code → { textarea, counter,
+  // slot → { text, fields, scheduled }; fields: language code → { textarea, counter,
   // error, show }, bokmål first.
   const boxes = new Map();
-  let saved = new Map(); // "SLOT/NB" → the saved addition ("" for none)
-  let previewSlot = null;
+  // "SLOT/NB" → the saved addition ("" for none): what the boxes held when the GP loaded them,
+  // or when the page last caught up with a colleague; what a box is edited against.
+  let saved = new Map();
   let saving = false;
 
   const slotsContainer = h("div", { class: "slots" });
@@ -44,20 +53,11 @@ export function createTextsTab(ctx) {
       status,
     ),
   );
-  const previewBody = h("div", { class: "preview-body" });
-  const previewPane = h(
-    "aside",
-    { id: "texts-preview", class: "preview-pane", "aria-labelledby": "texts-preview-heading", hidden: true },
-    h(
-      "div",
-      { class: "preview-head" },
-      h("h2", { id: "texts-preview-heading" }, "Slik ser det ut for pasientene dine"),
-      h("button", { type: "button", class: "link-button", onclick: () => showPreview(null) }, "Lukk forhåndsvisningen"),
-    ),
-    h("p", { class: "hint" }, "Med teksten du har skrevet, også før du lagrer. Fravær og skjema gjelder i dag for dine pasienter."),
-    previewBody,
-  );
-  const element = h("div", { class: "texts-layout" }, editor, previewPane);
+  const preview = createTextsPreview(ctx, {
+    typed: (slot) => normalisedText(boxes.get(slot)?.fields.get(DEFAULT_LANGUAGE).textarea.value ?? "") || null,
+    onShow: (open) => element.classList.toggle("with-preview", open),
+  });
+  const element = h("div", { class: "texts-layout" }, editor, preview.element);
 
   function slotSection(text) {
     const id = `slot-${text.slot}`;
@@ -72,25 +72,13 @@ export function createTextsTab(ctx) {
     textarea.value = text.text ?? "";
     textarea.addEventListener("input", () => {
       update(text.slot);
-      if (previewSlot === text.slot) renderPreview();
+      preview.typing(text.slot);
     });
     const translations = createTranslations(text);
-    const toggle = h(
-      "button",
-      {
-        type: "button",
-        class: "link-button",
-        "aria-controls": "texts-preview",
-        "aria-expanded": "false",
-        onclick: () => showPreview(previewSlot === text.slot ? null : text.slot),
-      },
-      "Vis hvor teksten plasseres på Helsenorge",
-      srOnly(` (${text.title})`),
-    );
     const scheduled = createScheduledTexts(ctx, text);
     const fields = new Map([[DEFAULT_LANGUAGE, { code: DEFAULT_LANGUAGE, textarea, counter, error, show() {} }]]);
     for (const [code, field] of translations.fields) fields.set(code, field);
-    boxes.set(text.slot, { text, fields, toggle, scheduled });
+    boxes.set(text.slot, { text, fields, scheduled });
     const offered =
       text.slot === PANEL_SLOT
         ? null
@@ -108,7 +96,7 @@ export function createTextsTab(ctx) {
       textarea,
       h("div", { class: "below-box" }, error, counter),
       translations.element,
-      toggle,
+      preview.toggle(text),
       scheduled.element,
     );
   }
@@ -130,13 +118,6 @@ export function createTextsTab(ctx) {
         [`${t.slot}/${DEFAULT_LANGUAGE}`, t.text ?? ""],
         ...t.translations.map((other) => [`${t.slot}/${other.language}`, other.text ?? ""]),
       ]),
-    );
-  }
-
-  /** The bokmål drafts: the patient view beside the boxes is the bokmål one. */
-  function drafts() {
-    return new Map(
-      [...boxes].map(([slot, box]) => [slot, normalisedText(box.fields.get(DEFAULT_LANGUAGE).textarea.value) || null]),
     );
   }
 
@@ -178,8 +159,8 @@ export function createTextsTab(ctx) {
   function load(practice) {
     saved = savedTexts(practice);
     boxes.clear();
+    preview.forget();
     replace(slotsContainer, practice.texts.map(slotSection));
-    showPreview(null);
     restore();
     showScheduled(practice);
     clearErrors();
@@ -190,7 +171,7 @@ export function createTextsTab(ctx) {
     // The practice changed (a scheduled text here, or another tab): the boxes keep what the GP
     // typed; the scheduled texts and the patient view may look different now.
     showScheduled(practice);
-    if (previewSlot) renderPreview();
+    preview.render();
   }
 
   function showScheduled(practice) {
@@ -204,7 +185,7 @@ export function createTextsTab(ctx) {
       if (field.textarea.value) field.show(true);
     }
     for (const slot of boxes.keys()) update(slot);
-    if (previewSlot) renderPreview();
+    preview.render();
   }
 
   function cancel() {
@@ -215,39 +196,126 @@ export function createTextsTab(ctx) {
   }
 
   async function save(event) {
-    event.preventDefault();
+    event?.preventDefault();
     if (saving) return;
     saving = true;
     clearErrors();
     status.textContent = "Lagrer …";
-    // Every box in every language: the server keeps what has not changed as it is, and an
-    // emptied one is no addition. Errors name an input by its index in this list.
-    const entries = allFields();
-    const input = {
-      herId: ctx.herId,
-      expectedVersion: ctx.version,
-      texts: entries.map(({ slot, code, field }) =>
-        code === DEFAULT_LANGUAGE ? { slot, text: field.textarea.value } : { slot, language: code, text: field.textarea.value },
-      ),
-    };
     try {
-      const payload = (await ctx.api(SAVE_TEXTS, { input })).saveTexts;
-      if (payload.userErrors.length) {
-        status.textContent = "";
-        showErrors(payload.userErrors, entries);
-        return;
+      for (let tries = 1; ; tries += 1) {
+        const entries = allFields();
+        const payload = (await ctx.api(SAVE_TEXTS, { input: saveInput(entries) })).saveTexts;
+        // STALE_VERSION speaks of version numbers; a GP is never shown it. Other errors (a text
+        // too long) are shown once the page has caught up, by the save after it.
+        if (!payload.userErrors.some((error) => error.code === "STALE_VERSION")) {
+          afterSave(payload, entries);
+          return;
+        }
+        if (tries === SAVE_TRIES) {
+          status.textContent = "";
+          showAlert(
+            h(
+              "p",
+              {},
+              "Kolleger endrer innstillingene for legekontoret akkurat nå, så ingenting ble lagret. " +
+                "Det du har skrevet, står fortsatt i tekstboksene. Prøv å lagre igjen om litt.",
+            ),
+          );
+          return;
+        }
+        const conflicts = await catchUp();
+        if (conflicts === null) return; // another practice was chosen meanwhile
+        if (conflicts.length) {
+          status.textContent = "";
+          showConflicts(conflicts);
+          return;
+        }
       }
-      ctx.version = payload.practice.version;
-      ctx.preview = null;
-      saved = savedTexts(payload.practice);
-      restore();
-      status.textContent = "Endringene er lagret og vises for pasientene.";
     } catch (error) {
       status.textContent = "";
       showAlert([h("p", {}, error.message)]);
     } finally {
       saving = false;
     }
+  }
+
+  /** Every box in every language: the server keeps what has not changed as it is, and an
+   * emptied one is no addition. Errors name an input by its index in this list. */
+  function saveInput(entries) {
+    return {
+      herId: ctx.herId,
+      expectedVersion: ctx.version,
+      texts: entries.map(({ slot, code, field }) =>
+        code === DEFAULT_LANGUAGE ? { slot, text: field.textarea.value } : { slot, language: code, text: field.textarea.value },
+      ),
+    };
+  }
+
+  function afterSave(payload, entries) {
+    if (payload.userErrors.length) {
+      status.textContent = "";
+      showErrors(payload.userErrors, entries);
+      return;
+    }
+    ctx.version = payload.practice.version;
+    ctx.preview = null;
+    saved = savedTexts(payload.practice);
+    restore();
+    status.textContent = "Endringene er lagret og vises for pasientene.";
+  }
+
+  /**
+   * A colleague changed the practice since the page read it: read it again, show the
+   * colleague's texts in the boxes the GP left alone, keep the GP's typing in the others, and
+   * give every tab the practice as it now stands. Returns the boxes both changed (to choose
+   * between), or null when the GP moved to another practice meanwhile.
+   */
+  async function catchUp() {
+    const herId = ctx.herId;
+    const practice = (await ctx.api(PRACTICE, { herId })).practice;
+    if (herId !== ctx.herId) return null;
+    const theirs = savedTexts(practice);
+    const conflicts = [];
+    for (const { slot, code, field } of allFields()) {
+      const key = `${slot}/${code}`;
+      const now = theirs.get(key) ?? "";
+      const outcome = sortBox(saved.get(key) ?? "", field.textarea.value, now);
+      if (outcome === "theirs") {
+        field.textarea.value = now;
+        if (now) field.show(true);
+      } else if (outcome === "conflict") {
+        field.show(true);
+        conflicts.push({ name: boxName(slot, code), lang: langTag(code), field, mine: field.textarea.value, theirs: now });
+      }
+    }
+    saved = theirs;
+    for (const slot of boxes.keys()) update(slot);
+    // The next save is against what the page now shows; the other tabs show it too, so their
+    // own changes are not made on what the colleague has changed already.
+    ctx.version = practice.version;
+    ctx.ownChange(practice);
+    return conflicts;
+  }
+
+  /** «Reseptfornyelse», or «Reseptfornyelse» (engelsk) for another language's box. */
+  function boxName(slot, code) {
+    const title = quote(boxes.get(slot).text.title);
+    return code === DEFAULT_LANGUAGE ? title : `${title} (${languageOf(code).inNorwegian})`;
+  }
+
+  function showConflicts(conflicts) {
+    let open = conflicts.length;
+    const messages = conflictMessages(conflicts, (conflict, keepMine) => {
+      if (!keepMine) conflict.field.textarea.value = conflict.theirs;
+      for (const slot of boxes.keys()) update(slot);
+      open -= 1;
+      if (open > 0) return;
+      // Every box is settled: save them all, against the version just read.
+      saveButton.focus();
+      save();
+    });
+    showAlert(messages);
+    messages[0].querySelector("button").focus();
   }
 
   function showAlert(content) {
@@ -261,18 +329,8 @@ export function createTextsTab(ctx) {
     for (const error of errors) {
       const [name, index] = error.field ?? [];
       const box = name === "texts" ? entries[Number(index)]?.field : null;
-      if (error.code === "STALE_VERSION") {
-        general.push(
-          h("p", {}, error.message),
-          h(
-            "p",
-            {},
-            "En kollega har endret innstillingene for legekontoret etter at du åpnet siden, så ingenting ble lagret. " +
-              "Last inn på nytt for å se det som gjelder nå. Det du har skrevet, blir da erstattet: kopier det først om du vil ta vare på det.",
-          ),
-          h("button", { type: "button", class: "button", onclick: () => ctx.reload() }, "Last inn på nytt"),
-        );
-      } else if (box) {
+      // STALE_VERSION never comes here: save() catches up with the colleague first.
+      if (box) {
         box.show(true);
         box.error.textContent = error.message;
         box.textarea.setAttribute("aria-invalid", "true");
@@ -284,36 +342,6 @@ export function createTextsTab(ctx) {
     if (first) general.unshift(h("p", {}, "Ingenting ble lagret. Rett feilen ved tekstboksen og lagre på nytt."));
     showAlert(general);
     first?.focus();
-  }
-
-  function showPreview(slot) {
-    previewSlot = slot;
-    previewPane.hidden = slot === null;
-    element.classList.toggle("with-preview", slot !== null);
-    for (const [key, box] of boxes) box.toggle.setAttribute("aria-expanded", String(key === slot));
-    if (slot) renderPreview();
-  }
-
-  async function renderPreview() {
-    const slot = previewSlot;
-    let panel;
-    try {
-      panel = await ctx.patientPanel();
-    } catch (error) {
-      replace(previewBody, h("p", { class: "field-error" }, error.message));
-      return;
-    }
-    if (slot !== previewSlot) return;
-    const typed = drafts();
-    const options = { level: 3, placeholder: PLACEHOLDER };
-    if (slot === PANEL_SLOT) {
-      const shown = { ...panel, panelText: typed.get(slot), panelTextLanguage: DEFAULT_LANGUAGE, panelTextUntil: null };
-      replace(previewBody, h("div", { class: "hn-screen" }, renderPanel(shown, { ...options, link: () => null })));
-      return;
-    }
-    const service = panel.services.find((s) => s.service === slot);
-    const shown = { ...service, practiceText: typed.get(slot), practiceTextLanguage: DEFAULT_LANGUAGE, practiceTextUntil: null };
-    replace(previewBody, h("div", { class: "hn-screen" }, renderServicePage(shown, options)));
   }
 
   return { element, load, refresh, isDirty, typed, keepTyping };
