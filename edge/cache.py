@@ -88,6 +88,11 @@ class ResponseCache:
         # since it may hold what was just invalidated.
         self.epoch = 0
         self._by_practice: dict[int, set[Key]] = {}
+        # The epoch of each practice's last invalidation, and of the last clear: whether a
+        # response computed across an invalidation read what was invalidated (one entry per
+        # practice ever changed here, a few bytes each).
+        self._invalidated_in: dict[int, int] = {}
+        self._cleared_in = 0
 
     @property
     def max_entries(self) -> int:
@@ -129,13 +134,22 @@ class ResponseCache:
     def invalidate(self, her_ids: Iterable[int]) -> None:
         self.epoch += 1
         for her_id in her_ids:
+            self._invalidated_in[her_id] = self.epoch
             for key in self._by_practice.pop(her_id, ()):
                 self._entries.pop(key)
 
     def clear(self) -> None:
         self.epoch += 1
+        self._cleared_in = self.epoch
         self._entries.clear()
         self._by_practice.clear()
+
+    def changed_since(self, epoch: int, her_ids: Iterable[int]) -> bool:
+        """Whether any of these practices was invalidated (or everything cleared) after
+        `epoch`: a response that read them then may be outdated already."""
+        if self._cleared_in > epoch:
+            return True
+        return any(self._invalidated_in.get(her_id, 0) > epoch for her_id in her_ids)
 
     def _unindex(self, key: Key, entry: Entry) -> None:
         for her_id in entry.her_ids:
@@ -266,8 +280,9 @@ class PatientCache:
         entry = Entry(status, kept, payload, etag, her_ids, operation, keys)
         if key is not None:
             cache.put(key, entry, epoch)
-        # Read across an invalidation: perhaps outdated already, and its purge perhaps sent.
-        shared = public_get and epoch == cache.epoch and located.shareable()
+        # Read across an invalidation of what it read: perhaps outdated already, and its purge
+        # perhaps sent. (Another practice's change is no reason to keep it from the CDN.)
+        shared = public_get and not cache.changed_since(epoch, her_ids) and located.shareable()
         await _answer(send, entry, conditional, request_id, located, shared)
 
     def _eligible(self, scope: Scope) -> bool:

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import ASTRID, FJORDBYEN, STORGATA, TODAY, text_input
+from tests.conftest import ASTRID, FJORDBYEN, KRISTIAN, STORGATA, TODAY, text_input
 
 PANEL = """
 query Panel($herId: Int!) { patientPanel(herId: $herId) { panelText } }
@@ -179,3 +179,21 @@ async def test_each_media_type_is_its_own_representation(api):
         headers={"Accept": graphql, "If-None-Match": as_json.headers["etag"]},
     )
     assert other.status_code == 200
+
+
+async def test_a_read_across_another_practices_change_is_still_shared(api, monkeypatch):
+    # Given a change to Fjordbyen that commits while a read of Storgata is answered
+    read_model = api.services.read_model
+    load = read_model.snapshot
+
+    async def load_then_change_elsewhere(her_id: int):
+        snapshot = await load(her_id)
+        text = text_input(FJORDBYEN, "FASTLEGEPANEL", "Ny.")
+        body = await api.post(SAVE, text, hpr=KRISTIAN)
+        assert body["data"]["saveTexts"]["userErrors"] == []
+        return snapshot
+
+    monkeypatch.setattr(read_model, "snapshot", load_then_change_elsewhere)
+    # Then the read of Storgata may still go to the CDN
+    response = await api.client.get(url(PANEL, herId=STORGATA))
+    assert response.headers["cache-control"] == SHARED_AT_TEN
