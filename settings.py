@@ -21,6 +21,16 @@ HELSEID_SETTINGS = (
     "TILPASS_HELSEID_CLIENT_KEY",
 )
 DPOP_MODES = ("optional", "required")
+# The guide's links for GPs on the admin page: «Helsenorge for fastleger» under the heading, and
+# the guide to registering absences on "Fravær". NHN's addresses move with its site, so they are
+# settings (TILPASS_HELP_URL, TILPASS_ABSENCE_GUIDE_URL), not text in the page.
+DEFAULT_HELP_URL = (
+    "https://www.nhn.no/nasjonale-e-helselosninger/helsenorge/digital-dialog-med-fastlegen"
+)
+DEFAULT_ABSENCE_GUIDE_URL = (
+    "https://www.nhn.no/nasjonale-e-helselosninger/helsenorge/digital-dialog-med-fastlegen/"
+    "kom-i-gang-med-digital-dialog-pa-ditt-legekontor"
+)
 # What to do about development mode that nobody chose, on an address others can reach.
 DEFAULTED_DEVELOPMENT_WAY_OUT = (
     "TILPASS_ENV er ikke satt, så utviklingsmodus er bare standardvalget. Sett "
@@ -89,6 +99,9 @@ class Settings:
     registry_metrics_file: Path | None = None
     # Shared caches (Varnish, a CDN) every change of a practice is purged from.
     purge_urls: tuple[str, ...] = ()
+    # Links on the admin page (DEFAULT_HELP_URL).
+    help_url: str = DEFAULT_HELP_URL
+    absence_guide_url: str = DEFAULT_ABSENCE_GUIDE_URL
 
     @property
     def helseid(self) -> bool:
@@ -276,7 +289,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         registry_token=environ.get("TILPASS_REGISTRY_TOKEN", "").strip(),
         registry_metrics_file=_path(environ.get("TILPASS_REGISTRY_METRICS_FILE", "")),
         purge_urls=_purge_urls(environ.get("TILPASS_PURGE_URLS", "")),
+        help_url=_link(environ, "TILPASS_HELP_URL", defaults.help_url),
+        absence_guide_url=_link(environ, "TILPASS_ABSENCE_GUIDE_URL", defaults.absence_guide_url),
     )
+
+
+def _link(environ: Mapping[str, str], name: str, default: str) -> str:
+    """An address the admin page links to; http(s) only, since the page puts it in an href
+    (a javascript: address there would run in the GP's session)."""
+    url = environ.get(name, "").strip()
+    if not url:
+        return default
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{name} må være en http(s)-adresse (f.eks. {default}), ikke {url!r}.")
+    return url
 
 
 def _purge_urls(text: str) -> tuple[str, ...]:

@@ -1,18 +1,23 @@
 // "Fravær": register an absence ("LEGG TIL FRAVÆR") that switches services off for the
-// practitioner's patients, list them ("Oversikt over fravær") and delete ("SLETT").
+// practitioner's patients, list them ("Oversikt over fravær") and delete ("SLETT"). Services are
+// named as everywhere on the admin page (service-names.js).
 
 import { confirmAction } from "./dialog.js";
 import { h, replace, srOnly } from "./dom.js";
 import { shortDate, todayInOslo } from "./format.js";
+import { PAGE_CONFIG, guideLink } from "./page-config.js";
 import { ADD_ABSENCE, DELETE_ABSENCE } from "./queries.js";
+import { absenceServices, serviceNames } from "./service-names.js";
 
-const PANEL_SLOT = "FASTLEGEPANEL";
+const COLUMNS = ["Behandler", "Fra og med", "Til og med", "Tjenester"];
 
 export function createAbsencesTab(ctx) {
-  // Service names as the admin page writes them, in the order of the "Info til pasient" boxes;
-  // every text slot but the GP panel is a service.
-  let services = [];
+  // One change at a time: a second press of "Lagre fravær" while the first is on its way would
+  // register the absence twice, or refuse it as overlapping itself.
+  let busy = false;
+  // The outcome of the last add or delete: a success in `status`, a refused delete in `outcomeAlert`.
   const status = h("p", { class: "status", role: "status" });
+  const outcomeAlert = h("div", { class: "alert", role: "alert", hidden: true });
   const rows = h("tbody");
   const practitioner = h("select", { id: "absence-practitioner", "aria-describedby": "absence-practitioner-error" });
   const from = h("input", { id: "absence-from", type: "date", "aria-describedby": "absence-from-error" });
@@ -70,6 +75,7 @@ export function createAbsencesTab(ctx) {
     openButton,
     form,
     status,
+    outcomeAlert,
     h("h3", { id: "absences-heading" }, "Oversikt over fravær"),
     h(
       "table",
@@ -80,32 +86,43 @@ export function createAbsencesTab(ctx) {
         h(
           "tr",
           {},
-          ["Behandler", "Fra og med", "Til og med", "Tjenester"].map((title) => h("th", { scope: "col" }, title)),
+          COLUMNS.map((title) => h("th", { scope: "col" }, title)),
           h("th", { scope: "col" }, srOnly("Slett")),
         ),
       ),
       rows,
     ),
+    guide(),
   );
+
+  /** The guide's pointer to its own guide for absences, at the address in the settings. */
+  function guide() {
+    if (!PAGE_CONFIG.absenceGuideUrl) return null;
+    return [
+      h("h3", {}, "Hvordan registrere midlertidig fravær"),
+      h(
+        "p",
+        {},
+        "For veiledning til hvordan du registrerer fravær i Tilpass Helsenorge (tidligere Helsetilbud), " +
+          "kan du følge denne veilederen: ",
+        guideLink(PAGE_CONFIG.absenceGuideUrl, "Veileder for fraværsregistrering"),
+      ),
+    ];
+  }
 
   function field(id, label, control, error) {
     return h("div", { class: "field" }, h("label", { for: id }, label), control, error);
   }
 
-  function serviceNames(codes) {
-    return services.filter((s) => codes.includes(s.slot)).map((s) => s.title).join(", ");
-  }
-
   function row(absence) {
     const who = absence.practitioner.name;
     const period = `${shortDate(absence.from)}–${shortDate(absence.to)}`;
+    // data-label: on a phone the rows stand as cards, and the two dates need their names.
+    const cells = [who, shortDate(absence.from), shortDate(absence.to), serviceNames(absence.services)];
     return h(
       "tr",
       {},
-      h("td", {}, who),
-      h("td", {}, shortDate(absence.from)),
-      h("td", {}, shortDate(absence.to)),
-      h("td", {}, serviceNames(absence.services)),
+      cells.map((value, index) => h("td", { "data-label": COLUMNS[index] }, value)),
       h(
         "td",
         { class: "actions" },
@@ -120,7 +137,6 @@ export function createAbsencesTab(ctx) {
   }
 
   function render(practice) {
-    services = practice.texts.filter((t) => t.slot !== PANEL_SLOT);
     const empty = h("tr", {}, h("td", { colspan: "5" }, "Ingen registrert fravær."));
     replace(rows, practice.absences.length ? practice.absences.map(row) : empty);
   }
@@ -135,21 +151,30 @@ export function createAbsencesTab(ctx) {
     if (practice.practitioners.some((p) => String(p.hprNumber) === chosen)) practitioner.value = chosen;
     replace(
       serviceBoxes,
-      services.map((s) =>
+      absenceServices().map((s) =>
         h(
           "div",
           { class: "choice" },
-          h("input", { type: "checkbox", id: `absence-service-${s.slot}`, name: "services", value: s.slot }),
-          h("label", { for: `absence-service-${s.slot}` }, s.title),
+          h("input", { type: "checkbox", id: `absence-service-${s.code}`, name: "services", value: s.code }),
+          h("label", { for: `absence-service-${s.code}` }, s.title),
         ),
       ),
     );
     toggleForm(false);
+    clearOutcome();
+  }
+
+  /** A new attempt (to add or delete) starts here: the last one's outcome is history now, and
+   * an old "Fraværet er lagt til …" must not stand beside a new error. */
+  function clearOutcome() {
     status.textContent = "";
+    outcomeAlert.hidden = true;
+    outcomeAlert.replaceChildren();
   }
 
   function clearErrors() {
     formAlert.hidden = true;
+    formAlert.replaceChildren();
     for (const [name, error] of Object.entries(errors)) {
       error.textContent = "";
       if (name !== "services") controls[name].removeAttribute("aria-invalid");
@@ -161,6 +186,7 @@ export function createAbsencesTab(ctx) {
     openButton.setAttribute("aria-expanded", String(open));
     clearErrors();
     if (open) {
+      clearOutcome();
       from.value ||= todayInOslo();
       practitioner.focus();
     } else if (form.contains(document.activeElement)) {
@@ -175,7 +201,9 @@ export function createAbsencesTab(ctx) {
 
   async function add(event) {
     event.preventDefault();
+    if (busy) return;
     clearErrors();
+    clearOutcome();
     const chosen = [...serviceBoxes.querySelectorAll("input:checked")].map((box) => box.value);
     if (!from.value) showError("from", "Skriv inn første dag av fraværet.");
     if (!to.value) showError("to", "Skriv inn siste dag av fraværet.");
@@ -191,12 +219,15 @@ export function createAbsencesTab(ctx) {
       services: chosen,
     };
     let payload;
+    busy = true;
     try {
       payload = (await ctx.api(ADD_ABSENCE, { input })).addAbsence;
     } catch (error) {
       replace(formAlert, h("p", {}, error.message));
       formAlert.hidden = false;
       return;
+    } finally {
+      busy = false;
     }
     if (payload.userErrors.length) {
       for (const error of payload.userErrors) {
@@ -212,13 +243,15 @@ export function createAbsencesTab(ctx) {
       return;
     }
     const who = practitioner.selectedOptions[0]?.textContent ?? "";
+    const period = `${shortDate(input.from)}–${shortDate(input.to)}`;
+    const names = serviceNames(chosen);
     ctx.ownChange(payload.practice);
     from.value = "";
     to.value = "";
     for (const box of serviceBoxes.querySelectorAll("input")) box.checked = false;
     toggleForm(false);
     openButton.focus();
-    status.textContent = `Fraværet er lagt til. Tjenestene er skrudd av for pasientene til ${who} i perioden.`;
+    status.textContent = `Fraværet er lagt til. ${names} er skrudd av for pasientene til ${who} ${period}.`;
   }
 
   async function remove(absence, who, period) {
@@ -227,22 +260,32 @@ export function createAbsencesTab(ctx) {
       message: `${who}, ${period}: ${serviceNames(absence.services)}. Tjenestene blir tilgjengelige igjen for pasientene.`,
       confirmLabel: "Slett fraværet",
     });
-    if (!sure) return;
+    if (!sure || busy) return;
+    clearOutcome();
     let payload;
+    busy = true;
     try {
       payload = (await ctx.api(DELETE_ABSENCE, { input: { herId: ctx.herId, id: absence.id } })).deleteAbsence;
     } catch (error) {
-      status.textContent = error.message;
+      showAlert([h("p", {}, error.message)]);
       return;
+    } finally {
+      busy = false;
     }
     if (payload.userErrors.length) {
-      status.textContent = payload.userErrors.map((e) => e.message).join(" ");
+      // Refusals are errors, not news: in the alert, not in green in the status line.
+      showAlert(payload.userErrors.map((e) => h("p", {}, e.message)));
       if (payload.practice) render(payload.practice);
       return;
     }
     ctx.ownChange(payload.practice);
     status.textContent = `Fraværet til ${who} ${period} er slettet.`;
     openButton.focus();
+  }
+
+  function showAlert(content) {
+    replace(outcomeAlert, content);
+    outcomeAlert.hidden = false;
   }
 
   return { element, load, refresh: render };

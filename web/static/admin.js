@@ -6,8 +6,10 @@ import { graphql } from "./api.js";
 import { createAbsencesTab } from "./absences-tab.js";
 import { h, replace } from "./dom.js";
 import { createHistoryTab } from "./history-tab.js";
+import { PAGE_CONFIG, guideLink } from "./page-config.js";
 import { ME, PATIENT_PANEL, PRACTICE } from "./queries.js";
 import { keepDrafts, loginUrl, signIn, takeDrafts } from "./session.js";
+import { loadStandardTexts } from "./standard-texts.js";
 import { createTabs } from "./tabs.js";
 import { createTextsTab } from "./texts-tab.js";
 import { createToolsTab } from "./tools-tab.js";
@@ -20,6 +22,19 @@ function problem(title, ...lines) {
     app,
     h("div", { class: "alert", role: "alert" }, h("h2", {}, title), lines.map((line) => h("p", {}, line))),
   );
+}
+
+/** The guide's question under the heading, signed in or not: where a GP gets started with
+ * digital dialog («Helsenorge for fastleger», at the address in the settings). */
+function showHelp() {
+  const holder = document.getElementById("guide-help");
+  if (!holder || !PAGE_CONFIG.helpUrl) return;
+  replace(
+    holder,
+    "Trenger du hjelp til å ta i bruk digital dialog med dine pasienter? ",
+    guideLink(PAGE_CONFIG.helpUrl, "Gå til «Helsenorge for fastleger»"),
+  );
+  holder.hidden = false;
 }
 
 function helseidButton(text = "Logg inn med HelseID") {
@@ -150,6 +165,8 @@ function mountAdmin(me, session) {
     /** An undo in "Historikk" reloads the boxes too, so it warns first when they hold typing. */
     unsavedTexts: () => texts.isDirty(),
   };
+  // The boxes in other languages show their standard text once it has been read.
+  loadStandardTexts(ctx);
   const texts = createTextsTab(ctx);
   const tools = createToolsTab(ctx);
   const absences = createAbsencesTab(ctx);
@@ -215,6 +232,7 @@ function mountAdmin(me, session) {
 }
 
 async function start() {
+  showHelp();
   let session;
   try {
     session = await signIn();

@@ -8,6 +8,7 @@ import { confirmAction } from "./dialog.js";
 import { h, replace, srOnly } from "./dom.js";
 import { describe, entryDetails, undoDetails } from "./history-entries.js";
 import { HISTORY, REVERT_CHANGE } from "./history-queries.js";
+import { withServiceNames } from "./service-names.js";
 
 const PAGE_SIZE = 20;
 
@@ -154,7 +155,7 @@ export function createHistoryTab(ctx) {
     const names = new Map(practice.practitioners.map((p) => [p.hprNumber, p.name]));
     const titles = new Map(practice.texts.map((t) => [t.slot, t.title]));
     const { edges, pageInfo } = practice.auditLog;
-    const added = edges.map((edge) => row(edge.node, names, titles));
+    const added = edges.map((edge) => row({ ...edge.node, summary: withServiceNames(edge.node.summary) }, names, titles));
     if (append) rows.append(...added);
     else replace(rows, added.length ? added : message("Ingen endringer er registrert ennå."));
     endCursor = pageInfo.endCursor;

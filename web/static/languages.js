@@ -1,11 +1,14 @@
 // Helsenorge's languages as the API names them (Language), with the BCP 47 tag a page marks
 // text with (`lang`) so that screen readers pronounce it right.
 
+import { h } from "./dom.js";
+
 /** In the contract's order: bokmål first, the default everywhere. */
 export const LANGUAGES = [
   { code: "NB", lang: "nb", name: "Bokmål", inNorwegian: "bokmål" },
   { code: "NN", lang: "nn", name: "Nynorsk", inNorwegian: "nynorsk" },
-  { code: "SE", lang: "se", name: "Davvisámegiella", inNorwegian: "nordsamisk" },
+  // Few GPs read Sami: where the page names it in its own words, the Norwegian name goes beside.
+  { code: "SE", lang: "se", name: "Davvisámegiella", inNorwegian: "nordsamisk", glossed: true },
   { code: "EN", lang: "en", name: "English", inNorwegian: "engelsk" },
 ];
 
@@ -27,4 +30,12 @@ export function languageOf(code) {
 /** "en" (as in ?sprak=en) → "EN"; anything else → null. */
 export function codeOfTag(tag) {
   return BY_LANG.get((tag ?? "").trim().toLowerCase())?.code ?? null;
+}
+
+/** A language as the admin page's buttons name it: in its own words, marked with its `lang`,
+ * and for a language few GPs read, the Norwegian name beside it ("Davvisámegiella
+ * (nordsamisk)"), the name of the box it opens ("Tilleggsinformasjon på nordsamisk"). */
+export function languageLabel(language) {
+  const own = h("span", { lang: language.lang }, language.name);
+  return language.glossed ? [own, ` (${language.inNorwegian})`] : own;
 }

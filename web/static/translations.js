@@ -4,7 +4,8 @@
 
 import { updateCounter } from "./counter.js";
 import { h, srOnly } from "./dom.js";
-import { LANGUAGES } from "./languages.js";
+import { LANGUAGES, languageLabel } from "./languages.js";
+import { standardTextIn } from "./standard-texts.js";
 
 /**
  * text: the slot as practice.texts has it ({ slot, title, maxLength }). Returns
@@ -32,6 +33,7 @@ export function createTranslations(text) {
     const box = h(
       "div",
       { id: key, class: "translation", hidden: true },
+      standardTextIn(text, language),
       h("label", { for: `${key}-text` }, `Tilleggsinformasjon på ${language.inNorwegian}`),
       textarea,
       h("div", { class: "below-box" }, error, counter),
@@ -50,7 +52,7 @@ export function createTranslations(text) {
         },
       },
       h("span", { class: "language-sign", "aria-hidden": "true" }),
-      h("span", { lang: language.lang }, language.name),
+      languageLabel(language),
       srOnly(` – tilleggsinformasjon for ${text.title}`),
     );
     function show(open) {
