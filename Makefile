@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_HPR ?= 9144889
 
-.PHONY: run test lint schema chromium oidc-provider varnish screenshots
+.PHONY: run test lint schema chromium oidc-provider graphiql varnish screenshots
 
 # The browser tests (tests/test_web.py) drive Debian's Chromium. Installed when missing and
 # we may (root, with apt-get); otherwise those tests skip and say why.
@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 # Sets everything up, loads the demo registry, prints a development token and serves.
-run: $(VENV)/.installed
+run: $(VENV)/.installed graphiql
 	$(BIN)/tilpass seed-demo
 	@echo "Utviklingstoken for Astrid Info (HPR $(DEMO_HPR)), for GraphiQL-headeren Authorization: Bearer <token>:"
 	@$(BIN)/tilpass token --hpr $(DEMO_HPR)
@@ -33,7 +33,7 @@ run: $(VENV)/.installed
 
 # Sets everything up, checks style and runs the whole test suite: on SQLite, and on
 # PostgreSQL too when a server answers (tests/postgres_server.py finds or starts one).
-test: $(VENV)/.installed chromium oidc-provider varnish
+test: $(VENV)/.installed chromium oidc-provider graphiql varnish
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -65,6 +65,29 @@ oidc-provider:
 	fi
 	@if command -v npm >/dev/null 2>&1 && [ ! -d tests/oidc_provider/node_modules/oidc-provider ]; then \
 	  npm ci --prefix tests/oidc_provider --no-audit --no-fund; \
+	fi
+
+# GraphiQL (/graphql in a browser, in development) comes from the service itself, not from a
+# CDN, so that it works on a closed network too (edge/graphiql.py): its npm packages, pinned in
+# web/graphiql/package-lock.json, installed with `npm ci` into web/graphiql/node_modules, and
+# again whenever the lock file changes. Node.js from Debian when missing and we may (root, with
+# apt-get); without it GraphiQL's page says how to install them, and the rest works as before.
+GRAPHIQL := web/graphiql
+
+graphiql:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installerer nodejs og npm fra Debian for GraphiQL …"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } || \
+	    echo "Fikk ikke installert Node.js: GraphiQL-siden sier hvordan den installeres."; \
+	  else echo "npm mangler og kan ikke installeres her: GraphiQL-siden sier hvordan den installeres."; fi; \
+	fi
+	@if command -v npm >/dev/null 2>&1 && \
+	    { [ ! -f $(GRAPHIQL)/node_modules/.package-lock.json ] || \
+	      [ $(GRAPHIQL)/package-lock.json -nt $(GRAPHIQL)/node_modules/.package-lock.json ]; }; then \
+	  echo "Installerer GraphiQL (npm-pakkene i $(GRAPHIQL)/package-lock.json) …"; \
+	  npm ci --prefix $(GRAPHIQL) --no-audit --no-fund --ignore-scripts || \
+	  echo "Fikk ikke installert GraphiQLs npm-pakker: GraphiQL-siden sier hvordan."; \
 	fi
 
 # The CDN tests (tests/test_varnish.py) run deploy/varnish/tilpass.vcl in real Varnish with

@@ -23,6 +23,7 @@ from auth.tokens import TokenVerifier, token_verifier
 from edge.cache import Located, PatientCache, ResponseCache
 from edge.changes import DEFAULT_STALE_FOR_SECONDS, ChangeWatcher
 from edge.documents import PersistedDocuments, read_manifest
+from edge.graphiql import graphiql_routes
 from edge.graphql_over_http import GraphQLOverHTTP
 from edge.limits import BodySizeLimit, schema_for
 from edge.logs import RequestContext
@@ -247,6 +248,7 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
+            *graphiql_routes(settings),
             *web_routes(settings),
         ],
         middleware=[

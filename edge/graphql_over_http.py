@@ -17,6 +17,8 @@
 - A request may name its document instead of sending it (`documentId`, or Apollo's
   `extensions.persistedQuery`); edge.documents says which documents run. A refusal there is a
   request error like any other, with its own `extensions.code`.
+- GraphiQL (development): a browser's GET gets the page of edge.graphiql, whose files come
+  from this service and not from a CDN.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from edge.documents import PersistedDocuments
+from edge.graphiql import ASSETS, GraphiQLAssets
 from edge.metrics import NAMED_DOCUMENT, note_outcome
 from edge.negotiation import GRAPHQL_RESPONSE, JSON, is_json_content, negotiate
 from edge.request_fields import request_fields
@@ -156,6 +159,9 @@ class NotJSON(HTTPException):
 
 
 class GraphQLOverHTTP(GraphQL[Context, None]):
+    # GraphiQL's page and the files it loads (served by edge.graphiql.graphiql_routes).
+    graphiql_assets: GraphiQLAssets = ASSETS
+
     def __init__(
         self,
         *args: Any,
@@ -181,9 +187,16 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
 
     @property
     def graphql_ide_html(self) -> str:
-        html = super().graphql_ide_html
-        marked = f'const defaultHeaders = {{"{GRAPHIQL_HEADER}": "{GRAPHIQL}"}};'
-        return html.replace("const defaultHeaders = {};", marked, 1)
+        if self.graphql_ide != "graphiql":
+            return super().graphql_ide_html
+        return self.graphiql_assets.page({GRAPHIQL_HEADER: GRAPHIQL})
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # GraphiQL's page and files come from this service (edge/graphiql.py), under a
+        # policy that allows nothing else; strawberry's page loads them from unpkg.com.
+        if self.graphql_ide != "graphiql":
+            return await super().render_graphql_ide(request)
+        return self.graphiql_assets.page_response({GRAPHIQL_HEADER: GRAPHIQL})
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming its document by id has no `query` either, and is no browser visit.
