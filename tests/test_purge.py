@@ -149,3 +149,15 @@ async def test_a_failing_cache_is_retried_and_counted(api, purging, receivers):
 
 def test_backoff_doubles_up_to_a_cap():
     assert [retry_after(n) for n in (1, 2, 3, 4, 5, 6, 7)] == [0.5, 1, 2, 4, 8, 10, 10]
+
+
+async def test_each_change_is_purged_again_once_every_instance_has_seen_it(api, purging, receivers):
+    # Given one save, purged at once
+    receiver, _ = receivers
+    await save(api, "Hei.")
+    await until(lambda: len(receiver.purged) >= 1, 1.0, "not purged")
+    first = time.monotonic()
+    # Then it is purged once more, after every instance has polled since (1.25 s)
+    await until(lambda: len(receiver.purged) >= 2, 3.0, "not purged again")
+    assert time.monotonic() - first > 1.0
+    assert receiver.purged[1] == f"practice-{STORGATA}"
