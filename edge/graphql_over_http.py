@@ -26,10 +26,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -149,6 +150,49 @@ class RegisteringRequestData(GraphQLRequestData):
     is registered under it once it has run without a request error."""
 
     register_as: str | None = None
+
+
+OPERATION_NAME_REQUIRED = (
+    "Dokumentet har flere operasjoner: oppgi operationName for den som skal kjøres."
+)
+
+
+class OperationNameRequired(HTTPException):
+    """A document of several operations without operationName: a request error (GraphQL over
+    HTTP), where strawberry would quietly run the first."""
+
+    code = "OPERATION_NAME_REQUIRED"
+
+    def __init__(self) -> None:
+        super().__init__(400, OPERATION_NAME_REQUIRED)
+
+
+# Above the document limits (TILPASS_MAX_TOKENS), which the executor's path then reports.
+COUNT_MAX_TOKENS = 20_000
+# Documents repeat (the pages send a handful): short ones are remembered, at most 512 of
+# 4 KB, since parsing one again costs more than a lookup.
+REMEMBERED_DOCUMENT_CHARS = 4_096
+
+
+def operation_count(query: str) -> int:
+    """How many operations the document defines; 1 when it does not parse (the executor then
+    reports the syntax error, or the limit, as it always has)."""
+    if len(query) <= REMEMBERED_DOCUMENT_CHARS:
+        return _remembered_count(query)
+    return _count(query)
+
+
+@lru_cache(maxsize=512)
+def _remembered_count(query: str) -> int:
+    return _count(query)
+
+
+def _count(query: str) -> int:
+    try:
+        document = parse(query, no_location=True, max_tokens=COUNT_MAX_TOKENS)
+    except (GraphQLSyntaxError, RecursionError):
+        return 1
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
 
 
 class NotJSON(HTTPException):
@@ -327,6 +371,13 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         request, data = kwargs.get("request"), kwargs.get("request_data")
+        if (
+            isinstance(data, GraphQLRequestData)
+            and data.query
+            and data.operation_name is None
+            and operation_count(data.query) > 1
+        ):
+            raise OperationNameRequired()
         named = isinstance(request, Request) and isinstance(data, GraphQLRequestData) and data.query
         if named:
             # The metrics name the operation from this: a request may have sent only an id.

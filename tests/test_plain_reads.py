@@ -670,12 +670,15 @@ async def test_the_operation_name_is_part_of_the_plan(api, taken):
 
 
 async def test_what_is_no_plain_read_in_a_document_of_several_operations(api, taken):
-    # `Me` needs the executor; and without operationName strawberry runs the first operation,
-    # which the plan does not guess at
-    for fields in ({"operationName": "Me"}, {}):
-        outcomes = [await served(api, taken, SEVERAL, fields) for _ in range(2)]
-        assert [path for path, _ in outcomes] == ["executor", "executor"]
-        assert outcomes[0][1] == outcomes[1][1]
+    # `Me` needs the executor
+    outcomes = [await served(api, taken, SEVERAL, {"operationName": "Me"}) for _ in range(2)]
+    assert [path for path, _ in outcomes] == ["executor", "executor"]
+    assert outcomes[0][1] == outcomes[1][1]
+    # And without operationName the document is refused before either path runs it
+    # (tests/test_operation_name.py)
+    refusals = [await served(api, taken, SEVERAL, {}) for _ in range(2)]
+    assert [path for path, _ in refusals] == ["", ""]
+    assert refusals[0][1] == refusals[1][1]
 
 
 # Documents the plan leaves to the executor, with their variables.
