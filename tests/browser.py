@@ -11,9 +11,11 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from importlib import util
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -101,6 +103,29 @@ def development_token(server: Server, hpr: int) -> str:
     response = httpx.post(f"{server.base}/dev/token", json={"hpr": hpr}, timeout=10)
     response.raise_for_status()
     return response.json()["token"]
+
+
+def graphql_as(server: Server, hpr: int, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """What a colleague does meanwhile, through the API with a development token: the data of
+    an answer that must have no errors."""
+    response = httpx.post(
+        f"{server.base}/graphql",
+        headers={"Authorization": f"Bearer {development_token(server, hpr)}"},
+        json={"query": query, "variables": variables},
+        timeout=10,
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def oslo_today() -> date:
+    return datetime.now(ZoneInfo("Europe/Oslo")).date()
+
+
+def dotted(day: date) -> str:
+    """A date as the admin page writes it (dd.mm.yyyy)."""
+    return day.strftime("%d.%m.%Y")
 
 
 def axe_source() -> str:

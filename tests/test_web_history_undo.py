@@ -5,17 +5,16 @@ and form names are quoted the same way («…») in every entry."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
-import httpx
 import pytest
 
 from tests.browser import (
     assert_accessible,
     demo_server,
-    development_token,
+    dotted,
+    graphql_as,
+    oslo_today,
     why_no_browser,
 )
 
@@ -39,28 +38,8 @@ def server(tmp_path_factory):
         yield running
 
 
-def today() -> date:
-    return datetime.now(ZoneInfo("Europe/Oslo")).date()
-
-
-def dotted(day: date) -> str:
-    return day.strftime("%d.%m.%Y")
-
-
-def graphql(server, hpr: int, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    response = httpx.post(
-        f"{server.base}/graphql",
-        headers={"Authorization": f"Bearer {development_token(server, hpr)}"},
-        json={"query": query, "variables": variables},
-        timeout=10,
-    )
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
 def api_save(server, hpr: int, her_id: int, texts: list[dict[str, str]]) -> None:
-    data = graphql(
+    data = graphql_as(
         server,
         hpr,
         "mutation($i: SaveTextsInput!) { saveTexts(input: $i) { userErrors { code } } }",
@@ -187,8 +166,8 @@ def test_a_redo_is_named_plainly(page, server):
 
 
 def test_texts_and_form_names_are_quoted_alike_in_every_entry(page, server):
-    start, end = today() + timedelta(days=10), today() + timedelta(days=12)
-    data = graphql(
+    start, end = oslo_today() + timedelta(days=10), oslo_today() + timedelta(days=12)
+    data = graphql_as(
         server,
         JACOB,
         "mutation($i: ChooseFormInput!) { chooseForm(input: $i) { userErrors { code } } }",
@@ -201,7 +180,7 @@ def test_texts_and_form_names_are_quoted_alike_in_every_entry(page, server):
         },
     )
     assert data["chooseForm"]["userErrors"] == []
-    data = graphql(
+    data = graphql_as(
         server,
         JACOB,
         "mutation($i: AddScheduledTextInput!) { addScheduledText(input: $i) { userErrors { code } } }",

@@ -9,17 +9,16 @@ guard; the technical "versjon …" message never reaches the GP."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-import httpx
 import pytest
 
 from tests.browser import (
     assert_accessible,
     demo_server,
-    development_token,
+    dotted,
+    graphql_as,
+    oslo_today,
     why_no_browser,
 )
 
@@ -46,28 +45,8 @@ def server(tmp_path_factory):
         yield running
 
 
-def today() -> date:
-    return datetime.now(ZoneInfo("Europe/Oslo")).date()
-
-
-def dotted(day: date) -> str:
-    return day.strftime("%d.%m.%Y")
-
-
-def graphql(server, hpr: int, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    response = httpx.post(
-        f"{server.base}/graphql",
-        headers={"Authorization": f"Bearer {development_token(server, hpr)}"},
-        json={"query": query, "variables": variables},
-        timeout=10,
-    )
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
 def colleague_saves(server, hpr: int, her_id: int, texts: dict[str, str | None]) -> None:
-    data = graphql(
+    data = graphql_as(
         server,
         hpr,
         "mutation($i: SaveTextsInput!) { saveTexts(input: $i) { userErrors { code } } }",
@@ -77,7 +56,7 @@ def colleague_saves(server, hpr: int, her_id: int, texts: dict[str, str | None])
 
 
 def colleague_chooses_form(server, hpr: int, her_id: int, entry_point: str, form: str) -> None:
-    data = graphql(
+    data = graphql_as(
         server,
         hpr,
         "mutation($i: ChooseFormInput!) { chooseForm(input: $i) { userErrors { code } } }",
@@ -89,7 +68,7 @@ def colleague_chooses_form(server, hpr: int, her_id: int, entry_point: str, form
 def colleague_schedules(
     server, hpr: int, her_id: int, slot: str, text: str, start: date, end: date, language="NB"
 ) -> None:
-    data = graphql(
+    data = graphql_as(
         server,
         hpr,
         "mutation($i: AddScheduledTextInput!) "
@@ -109,7 +88,7 @@ def colleague_schedules(
 
 
 def stored_texts(server, her_id: int) -> dict[str, str | None]:
-    data = graphql(
+    data = graphql_as(
         server,
         KRISTIAN,
         "query($h: Int!) { practice(herId: $h) { texts { slot text } } }",
@@ -267,12 +246,12 @@ def show_beside(page: Page, title: str) -> None:
 def test_preview_beside_the_box_shows_the_scheduled_text_in_force_today(page, server):
     standing = "Vi fornyer resepter hver dag."
     holiday = "Vi har ferie denne uka. Ring legevakten på 116 117."
-    end = today() + timedelta(days=3)
+    end = oslo_today() + timedelta(days=3)
     colleague_saves(server, JACOB, FJORDBYEN, {"RESEPTFORNYELSE": standing})
-    colleague_schedules(server, JACOB, FJORDBYEN, "RESEPTFORNYELSE", holiday, today(), end)
+    colleague_schedules(server, JACOB, FJORDBYEN, "RESEPTFORNYELSE", holiday, oslo_today(), end)
     # An English notice in force does not stand in for the bokmål panel text
     colleague_schedules(
-        server, JACOB, FJORDBYEN, "FASTLEGEPANEL", "We are on holiday.", today(), end, "EN"
+        server, JACOB, FJORDBYEN, "FASTLEGEPANEL", "We are on holiday.", oslo_today(), end, "EN"
     )
     sign_in(page, JACOB)
     # When Jacob looks beside the prescription box
