@@ -39,7 +39,7 @@ PACKAGE = Path(__file__).resolve().parent / "oidc_provider"
 SCRIPT = PACKAGE / "provider.mjs"
 # oidc-provider 9 uses crypto.hash and URL.parse, which Node 20 has from 20.18 on.
 NODE_AT_LEAST = (20, 18)
-START_TIMEOUT = 15.0
+START_TIMEOUT = 60.0
 
 
 def free_port() -> int:
