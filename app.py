@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
@@ -23,6 +23,7 @@ from auth.tokens import TokenVerifier, token_verifier
 from edge.cache import Located, PatientCache, ResponseCache
 from edge.changes import DEFAULT_STALE_FOR_SECONDS, ChangeWatcher
 from edge.documents import PersistedDocuments, read_manifest
+from edge.fast_reads import FastReads
 from edge.graphiql import graphiql_routes
 from edge.graphql_over_http import GraphQLOverHTTP
 from edge.limits import BodySizeLimit, schema_for
@@ -175,6 +176,20 @@ class TilpassGraphQL(GraphQLOverHTTP):
         )
 
 
+def patient_context(scope: Scope) -> Context:
+    """The context of a request without credentials, as TilpassGraphQL.get_context makes it
+    (nobody is signed in, so there is no one to identify)."""
+    services: Services = scope["app"].state.services
+    return Context(
+        request=HTTPConnection(scope),
+        db=services.db,
+        catalog=services.catalog,
+        clock=services.clock,
+        read_model=services.read_model,
+        forget=services.forget,
+    )
+
+
 def settle_heap() -> None:
     """What exists once the app has started (modules, schema, catalogue) lives as long as the
     process. Frozen, the collector's full passes stop walking it: they took pauses of tens of
@@ -225,6 +240,25 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
     def count_hit(operation: str, seconds: float) -> None:
         metrics.record(operation, "ok", seconds, cache_hit=True)
 
+    graphql = TilpassGraphQL(
+        schema,
+        graphql_ide=None if settings.production else "graphiql",
+        documents=persisted_documents(settings),
+        graphiql_free_form=not settings.production,
+        # Traces must see every execution; the compiled path would skip them.
+        plain_reads=settings.compiled_reads and not settings.tracing,
+    )
+    fast = (
+        None
+        if graphql.plain_reads is None
+        else FastReads(
+            documents=graphql.documents,
+            plain_reads=graphql.plain_reads,
+            metrics=metrics,
+            context_for=patient_context,
+        )
+    )
+
     def locate(scope: Scope) -> Located:
         services: Services = scope["app"].state.services
         return Located(
@@ -232,15 +266,9 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
             clock=services.clock,
             on_hit=count_hit,
             shareable=services.shareable,
+            fast=fast,
         )
 
-    graphql = TilpassGraphQL(
-        schema,
-        graphql_ide=None if settings.production else "graphiql",
-        documents=persisted_documents(settings),
-        graphiql_free_form=not settings.production,
-        plain_reads=not settings.tracing,
-    )
     graphql.public_url, graphql.dpop_required = settings.public_url, settings.dpop == "required"
     app = Starlette(
         routes=[

@@ -102,6 +102,9 @@ class Settings:
     # Links on the admin page (DEFAULT_HELP_URL).
     help_url: str = DEFAULT_HELP_URL
     absence_guide_url: str = DEFAULT_ABSENCE_GUIDE_URL
+    # TILPASS_COMPILED_READS=off: every patient read takes graphql-core's executor and the
+    # whole stack (no schema/plain_reads.py, no edge/fast_reads.py), should those be in doubt.
+    compiled_reads: bool = True
 
     @property
     def helseid(self) -> bool:
@@ -270,6 +273,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         trusted_documents=_trusted_documents(environ.get("TILPASS_TRUSTED_DOCUMENTS", "")),
         persisted_documents=_paths(environ.get("TILPASS_PERSISTED_DOCUMENTS", "")),
         tracing=_tracing(environ),
+        compiled_reads=environ.get("TILPASS_COMPILED_READS", "on").strip().lower()
+        not in ("off", "0", "false", "no"),
         read_model_practices=_positive(
             environ, "TILPASS_READ_MODEL_PRACTICES", defaults.read_model_practices
         ),

@@ -32,9 +32,11 @@ from datetime import date
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge.bounded import Bounded
-from edge.cache_key import Key, key_size, request_key
+from edge.cache_key import Key, key_size, keyed_request
+from edge.fast_reads import FastReads
 from edge.logs import REQUEST_ID_HEADER, request_id_for
 from edge.metrics import NOTE as METRICS_NOTE
+from edge.request_fields import request_fields
 from resolvers.dates import Clock, oslo_date, seconds_to_midnight
 from schema.context import NOTE_KEY, ResponseNote
 
@@ -209,6 +211,8 @@ class Located:
     # False while the database cannot be reached: what is answered then is the last known
     # state, which no shared cache may keep.
     shareable: Callable[[], bool]
+    # Answers a miss of a planned patient document without the layers below (None: off).
+    fast: FastReads | None = None
 
 
 # Headers every answer gets anew rather than from the stored response.
@@ -249,12 +253,13 @@ class PatientCache:
         # The first of a repeated header counts, as Starlette's request.headers.get has it.
         request_headers = dict(reversed(scope["headers"]))
         # None: answered in full and never stored (edge.cache_key says which requests).
-        key = request_key(method, request_headers, scope["query_string"], body, today)
+        key, fields = keyed_request(method, request_headers, scope["query_string"], body, today)
         conditional = None if post else request_headers.get(b"if-none-match")
 
         # What the CDN may keep: reads by GET without credentials (the answer is the same
         # for everyone, but a request with credentials is not one the CDN should answer).
-        public_get = not post and not _credentials(request_headers)
+        credentials = _credentials(request_headers)
+        public_get = not post and not credentials
         entry = cache.get(key) if key is not None else None
         if entry is not None:
             shared = public_get and located.shareable()
@@ -265,14 +270,34 @@ class PatientCache:
         note = ResponseNote()
         scope[NOTE_KEY] = note
         epoch = cache.epoch
-        status, headers, payload = await _run(self.app, scope, body, receive)
-        request_id = dict(headers).get(REQUEST_ID_HEADER) or request_id_for(scope).encode()
-        kept = tuple((k, v) for k, v in headers if k.lower() not in _PER_RESPONSE)
+        # The compiled path, for what the layers below would do nothing else with: a key (so
+        # no streaming, a media type we answer in), not GraphiQL's, no credentials.
+        fast = located.fast if key is not None and not key[5] and not credentials else None
+        produced = None
+        if fast is not None:
+            request_id = request_id_for(scope)
+            if fields is None:
+                fields = request_fields(method, scope["query_string"], body)
+            if fields is not None:
+                produced = await fast.answer(scope, fields, key[4], request_id)  # type: ignore[index]
+            if produced is None:
+                note = scope[NOTE_KEY] = ResponseNote()
+        if produced is not None:
+            status, kept, payload = 200, produced[0], produced[1]
+            operation, request_id_bytes = produced[2], request_id.encode()
+        else:
+            status, headers, payload = await _run(self.app, scope, body, receive)
+            request_id_bytes = (
+                dict(headers).get(REQUEST_ID_HEADER) or request_id_for(scope).encode()
+            )
+            kept = tuple((k, v) for k, v in headers if k.lower() not in _PER_RESPONSE)
+            metrics_note = scope.get(METRICS_NOTE)
+            operation = getattr(metrics_note, "operation", None) or "query"
         if not (note.cacheable and status == 200):
-            await _send(send, status, kept, payload, (b"cache-control", PRIVATE), request_id)
+            await _send(send, status, kept, payload, (b"cache-control", PRIVATE), request_id_bytes)
             return
-        metrics_note = scope.get(METRICS_NOTE)
-        operation = getattr(metrics_note, "operation", None) or "query"
+        if fast is not None and produced is None:
+            fast.learn(key[4], kept)  # type: ignore[index]
         her_ids = tuple(note.her_ids)
         keys = surrogate_keys(her_ids)
         kept = _vary_on_accept(kept)
@@ -283,7 +308,7 @@ class PatientCache:
         # Read across an invalidation of what it read: perhaps outdated already, and its purge
         # perhaps sent. (Another practice's change is no reason to keep it from the CDN.)
         shared = public_get and not cache.changed_since(epoch, her_ids) and located.shareable()
-        await _answer(send, entry, conditional, request_id, located, shared)
+        await _answer(send, entry, conditional, request_id_bytes, located, shared)
 
     def _eligible(self, scope: Scope) -> bool:
         if scope["type"] != "http" or scope["path"] != GRAPHQL_PATH:

@@ -46,37 +46,48 @@ def request_key(
     method: str, headers: dict[bytes, bytes], query_string: bytes, body: bytes, today: date
 ) -> Key | None:
     """The cache key of a request to /graphql, or None when it is not to be cached."""
+    return keyed_request(method, headers, query_string, body, today)[0]
+
+
+def keyed_request(
+    method: str, headers: dict[bytes, bytes], query_string: bytes, body: bytes, today: date
+) -> tuple[Key | None, dict[str, Any] | None]:
+    """The cache key, and the request's fields when working the key out decoded them (None
+    when the key was remembered, or the request is not to be cached)."""
     accept = headers.get(b"accept", b"")
     content_type = headers.get(b"content-type", b"")
     graphiql = headers.get(GRAPHIQL_HEADER, b"")
     raw = (method, query_string, body, accept, content_type, graphiql)
     small = len(query_string) + len(body) + len(accept) + len(content_type) <= MEMO_MAX_BYTES
     found = _memo.get(raw, _NOT_KEPT) if small else _NOT_KEPT
+    fields = None
     if found is _NOT_KEPT:
-        found = _undated_key(method, headers, query_string, body)
+        found, fields = _undated_key(method, headers, query_string, body)
         if small:
             if len(_memo) >= MEMO_ENTRIES:
                 _memo.popitem(last=False)
             _memo[raw] = found
-    return None if found is None else (*found, today)  # type: ignore[misc]
+    if found is None:
+        return None, None
+    return (*found, today), fields  # type: ignore[misc]
 
 
 def _undated_key(
     method: str, headers: dict[bytes, bytes], query_string: bytes, body: bytes
-) -> tuple[Any, ...] | None:
+) -> tuple[tuple[Any, ...] | None, dict[str, Any] | None]:
     accept = headers.get(b"accept", b"")
     if b"multipart/" in accept or b"event-stream" in accept:
-        return None  # strawberry's streaming transports answer differently
+        return None, None  # strawberry's streaming transports answer differently
     media_type = negotiate(accept.decode("latin-1") if accept else None)
     if media_type is None:
-        return None
+        return None, None
     if method == "POST":
         content_type = headers.get(b"content-type")
         if not is_json_content(content_type.decode("latin-1") if content_type else None):
-            return None
+            return None, None
     fields = request_fields(method, query_string, body)
     if fields is None:
-        return None
+        return None, None
     document = _document(fields)
     operation_name = fields.get("operationName")
     variables = _canonical(fields.get("variables"))
@@ -85,9 +96,9 @@ def _undated_key(
         or variables is None
         or (operation_name is not None and len(operation_name) > MAX_OPERATION_NAME_CHARS)
     ):
-        return None
+        return None, None
     graphiql = headers.get(GRAPHIQL_HEADER) == b"graphiql"
-    return (method, document, operation_name, variables, media_type, graphiql)
+    return (method, document, operation_name, variables, media_type, graphiql), fields
 
 
 def key_size(key: Key) -> int:
@@ -115,5 +126,6 @@ def _document(fields: dict[str, Any]) -> tuple[str, bytes | str] | None:
 def _canonical(variables: dict[str, Any] | None) -> str | None:
     if not variables:
         return ""
+    # (json, not orjson: orjson writes NaN as null, which would make them one key)
     text = json.dumps(variables, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text if len(text) <= MAX_VARIABLES_CHARS else None

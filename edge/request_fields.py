@@ -6,9 +6,10 @@ cache's idea of a request the same as the app's."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl
+
+from edge.json_codec import loads
 
 FIELD_TYPES = {"query": str, "variables": dict, "operationName": str, "extensions": dict}
 
@@ -18,7 +19,7 @@ def request_fields(method: str, query_string: bytes, body: bytes) -> dict[str, A
     HTTP asks for; None when not (strawberry's own parsing then reports what is wrong)."""
     if method == "POST":
         try:
-            data = json.loads(body)
+            data = loads(body)
         except (RecursionError, ValueError):
             return None
     else:
@@ -27,7 +28,7 @@ def request_fields(method: str, query_string: bytes, body: bytes) -> dict[str, A
         for name in ("variables", "extensions"):
             if data.get(name):
                 try:
-                    data[name] = json.loads(data[name])
+                    data[name] = loads(data[name])
                 except (RecursionError, ValueError):
                     return None
     if not isinstance(data, dict):

@@ -639,13 +639,13 @@ async def test_variables_that_do_not_fit_get_the_executors_answer(api, taken):
 
 async def test_a_null_through_a_defaulted_variable_into_a_non_null_argument(api, taken):
     # A nullable variable with a default may stand for a non-null argument; an explicit null
-    # then makes the field an error, not the request (the executor's answer, from before the
-    # plan was made)
+    # then makes the field an error, not the request: the plan leaves it to the executor, which
+    # answers as it did before the plan was made
     path, before = await served(api, taken, DEFAULTS, variables(herId=None))
     assert path == "executor"
     await same_on_both_paths(api, taken, DEFAULTS, ({},))
     path, after = await served(api, taken, DEFAULTS, variables(herId=None))
-    assert path == "plain"
+    assert path == "declined executor"
     assert after == before
     answer = json.loads(before[2])
     assert answer["data"] == {"patientService": None}
@@ -805,10 +805,10 @@ async def test_a_document_that_cannot_be_planned_is_still_answered(
     api, executions, monkeypatch, caplog
 ):
     # Given planning fails outright (a bug in the planner, say)
-    def broken(self, query, operation_name):
+    def broken(schema, query, operation_name):
         raise RuntimeError(f"planner bug in {query}")
 
-    monkeypatch.setattr(PlainReads, "_plan", broken)
+    monkeypatch.setattr(plain_reads, "plan", broken)
     # When a patient document comes twice, then both get their answer, from the executor
     with caplog.at_level(logging.INFO, logger="tilpass"):
         first, second = await twice(api, BARE_SERVICE, {})
@@ -832,10 +832,10 @@ async def test_a_failure_on_the_plain_path_is_answered_by_the_executor(
         assert path == "executor"
 
     # And the plain path fails in a way nobody foresaw (a bug in it, say)
-    def broken(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError(f"bug with {args[2]}")
+    def broken(context: Any) -> Any:
+        raise RuntimeError(f"bug with {context.request.scope}")
 
-    monkeypatch.setattr(plain_reads, "get_variable_values", broken)
+    monkeypatch.setattr(plain_reads, "ContextOnly", broken)
     with caplog.at_level(logging.INFO, logger="tilpass"):
         for how in HOWS:
             # When one is asked again, then the executor answers, as it did the first time
