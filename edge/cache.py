@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -174,6 +175,8 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
+# The headers answers are stored with are few (one set per media type, near enough).
+@lru_cache(maxsize=64)
 def _vary_on_accept(headers: tuple[tuple[bytes, bytes], ...]) -> tuple[tuple[bytes, bytes], ...]:
     """The answer's media type follows Accept: caches on the way (a browser's included) must
     keep one copy per media type."""

@@ -8,26 +8,37 @@ ends; it is also stricter, so what it refuses goes to `json`, which decides as i
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
 
 # orjson reads an integer beyond 64 bits as a float; `json` keeps it whole (and GraphQL then
-# names the very number it refuses). Twenty digits in a row, in a string or not, go to `json`.
-_LONG_NUMBER = re.compile(r"\d{20}")
-_LONG_NUMBER_BYTES = re.compile(rb"\d{20}")
+# names the very number it refuses). A text with a float that large is read again by `json`.
+_BEYOND_64_BITS = 2.0**63
 
 
 def loads(data: bytes | str) -> Any:
     """The value of a JSON text; raises ValueError (or RecursionError) where `json` would."""
-    long_number = _LONG_NUMBER_BYTES if isinstance(data, bytes) else _LONG_NUMBER
-    if long_number.search(data) is None:
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(data)
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+    return json.loads(data) if _huge_float_in(value) else value
+
+
+def _huge_float_in(value: Any) -> bool:
+    """Whether a float beyond 64-bit integers is anywhere in the value (perhaps an integer)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float and not -_BEYOND_64_BITS <= item <= 2 * _BEYOND_64_BITS:
+            return True
+    return False
 
 
 def dumps(value: Any) -> bytes:

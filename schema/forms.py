@@ -1,5 +1,6 @@
 """Forms (FHIR questionnaires) and the "Integrerte verktøy" tab."""
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -37,17 +38,22 @@ class Form:
 
     @classmethod
     def of(cls, spec: FormSpec | None) -> "Form | None":
-        if spec is None:
-            return None
-        return cls(
-            id=strawberry.ID(spec.id),
-            title=spec.title,
-            kind=FormKind(spec.kind),
-            standard=spec.standard,
-            display_name=forms.display_name(spec),
-            questionnaire_ref=forms.questionnaire_ref(spec),
-            entry_points=[EntryPoint(ep) for ep in spec.entry_points],
-        )
+        return None if spec is None else _form_of(spec)
+
+
+# The catalogue's forms are few and fixed, and a Form is never changed once made: each is made
+# once, not on every read that shows it (a patient read shows up to four).
+@lru_cache(maxsize=256)
+def _form_of(spec: FormSpec) -> Form:
+    return Form(
+        id=strawberry.ID(spec.id),
+        title=spec.title,
+        kind=FormKind(spec.kind),
+        standard=spec.standard,
+        display_name=forms.display_name(spec),
+        questionnaire_ref=forms.questionnaire_ref(spec),
+        entry_points=[EntryPoint(ep) for ep in spec.entry_points],
+    )
 
 
 def form_list(specs: tuple[FormSpec, ...]) -> list[Form]:
