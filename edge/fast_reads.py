@@ -36,6 +36,7 @@ from edge.documents import PersistedDocuments
 from edge.json_codec import dumps
 from edge.logs import REQUEST_ID, log_access
 from edge.metrics import NOTE, Metrics, RequestNote
+from edge.request_fields import DECLINED
 from schema.plain_reads import PlainReads
 
 Headers = tuple[tuple[bytes, bytes], ...]
@@ -87,13 +88,19 @@ class FastReads:
         reset = REQUEST_ID.set(request_id)
         try:
             context = self.context_for(scope)
-            data = await self.plain_reads.data(
+            result = await self.plain_reads.execute(
                 query, operation_name, fields.get("variables"), context
             )
         finally:
             REQUEST_ID.reset(reset)
-        if data is None:
+        if result is None:
+            scope[DECLINED] = True  # only the executor can tell: the view need not try again
             return None
+        if result.errors:
+            # A refusal by the resolver (the database out of reach, say): the view's short way
+            # reports it as the executor would, through the error handling of the whole stack.
+            return None
+        data = result.data
         body = dumps({"data": data})
         operation = self.metrics.named(query, operation_name)
         seconds = time.perf_counter() - started

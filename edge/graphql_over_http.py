@@ -44,7 +44,7 @@ from edge.graphiql import ASSETS, GraphiQLAssets
 from edge.json_codec import dumps, loads
 from edge.metrics import NAMED_DOCUMENT, note_outcome
 from edge.negotiation import GRAPHQL_RESPONSE, JSON, is_json_content, negotiate
-from edge.request_fields import request_fields
+from edge.request_fields import DECLINED, request_fields
 from schema.context import NOTE_KEY, Context
 from schema.errors import present_error
 from schema.plain_reads import PlainReads
@@ -409,6 +409,8 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         accept = request.headers.get("accept", "")
         if plain is None or "multipart/" in accept or "event-stream" in accept:
             return None  # the last two are strawberry's streaming transports
+        if request.scope.get(DECLINED):
+            return None  # the compiled path tried this very request (edge/fast_reads.py)
         body = await request.body() if request.method == "POST" else b""
         data = request_fields(request.method, request.scope["query_string"], body)
         if data is None:

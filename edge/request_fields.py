@@ -11,6 +11,10 @@ from urllib.parse import parse_qsl
 
 from edge.json_codec import loads
 
+# Set on a request's scope when the compiled path (edge/fast_reads.py) tried its fields and
+# declined: the view's own short way for planned reads then does not try them again.
+DECLINED = "tilpass.compiled_declined"
+
 FIELD_TYPES = {"query": str, "variables": dict, "operationName": str, "extensions": dict}
 
 

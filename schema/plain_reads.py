@@ -68,20 +68,6 @@ class PlainReads:
     def planned(self, query: str, operation_name: str | None) -> bool:
         return self._plans.get((query, operation_name)) is not None
 
-    async def data(
-        self,
-        query: str,
-        operation_name: str | None,
-        variables: Mapping[str, Any] | None,
-        context: Any,
-    ) -> dict[str, Any] | None:
-        """The `data` of a response the full path would give without any error; None for
-        anything else (an error to report, a value only the executor completes)."""
-        result = await self.execute(query, operation_name, variables, context)
-        if result is None or result.errors:
-            return None
-        return result.data
-
     async def execute(
         self,
         query: str,

@@ -275,7 +275,7 @@ SHAPES_PLAIN = SHAPES.replace("  __typename\n  resept", "  resept", 1)
 SERVICE_WITH_DIRECTIVE = SERVICE.replace("lead offered", "lead @include(if: true) offered")
 
 # More that the plan leaves to the executor: @include/@skip by variable, on a fragment spread
-# and on an inline fragment, a root __typename or introspection beside a patient read.
+# and on an inline fragment, introspection beside a patient read.
 INCLUDE_BY_VARIABLE = """
 query IncludeByVariable($full: Boolean!) {
   patientService(herId: 8142519, service: RESEPTFORNYELSE) { title lead @include(if: $full) }
@@ -548,6 +548,8 @@ CASES = [
     ),
     pytest.param(SHAPES_PLAIN, (variables(hpr=ASTRID),), id="shapes"),
     pytest.param(ALIASES, NO_VARIABLES, id="aliases-and-typename"),
+    pytest.param(ROOT_TYPENAME, NO_VARIABLES, id="root-typename"),
+    pytest.param(SHAPES, ({},), id="root-typename-among-fragments"),
     pytest.param(ROOT_FRAGMENTS, NO_VARIABLES, id="fragments-on-the-root-type"),
     pytest.param(NOBODY, NO_VARIABLES, id="unknown-practice-and-practitioners"),
 ]
@@ -687,9 +689,7 @@ NOT_PLAIN: dict[str, tuple[str, dict[str, Any]]] = {
     "@include by variable": (INCLUDE_BY_VARIABLE, variables(full=False)),
     "@skip on a fragment spread": (SKIP_ON_SPREAD, {}),
     "@skip on an inline fragment": (SKIP_ON_INLINE_FRAGMENT, {}),
-    "a root __typename": (ROOT_TYPENAME, {}),
     "introspection": (INTROSPECTION, {}),
-    "a root __typename among fragments": (SHAPES, {}),
 }
 
 
