@@ -1,7 +1,8 @@
 """Loads the patient view and a baseline Starlette app side by side with wrk.
 
     .venv/bin/python bench/compare.py [--seconds 10] [--rounds 3] [--connections 32]
-        [--service-loop auto|asyncio|uvloop] [--only REGEX] [--fairness MS]
+        [--service-loop auto|asyncio|uvloop] [--only REGEX] [--fairness MS] [--peers]
+        [--open-loop RATE [--open-loop-warm] [--pool 64]]
 
 All servers run under uvicorn with one worker, pinned to core 0 (taskset, where there is
 one); wrk runs on core 1. The scenarios alternate with the baseline in every round, so
@@ -10,6 +11,20 @@ wrk). Prints req/s, p50 and p99 per scenario and the ratio to the baseline of it
 The baseline returns a fixed dict; "bare Starlette, same answer" is a second bare app that
 sends exactly the service's patientService answer (its headers and body), to show how much
 of the gap is the answer's shape rather than the service's work.
+
+--peers adds two Node servers answering the same document with the same data (the service's
+answer, recorded at the start of the run), one process each, pinned as the Python servers
+are: "Mercurius + graphql-jit POST" (Fastify; graphql-jit executes every request) and
+"graphql-yoga POST" (bench/node_peers.py, bench/peers/). Both get the cold bodies; they have
+no response cache. Needs node, and npm to install bench/peers the first time.
+
+--open-loop RATE measures latency below saturation instead of capacity (bench/openloop.py,
+on core 1): request i is due at t0 + i/RATE whatever the server does, goes out on one of
+--pool keep-alive connections, and its latency runs from when it was due to the end of its
+response, so a stall or a queue shows in every request that waited (wrk times from the
+send, and at saturation its latency is its own queue). The baseline and "patientService
+POST, cold" (--open-loop-warm: the warm POST too; --peers: the peers) alternate at RATE; the
+table gives rate achieved, p50, p99, max, p99 / the baseline's, and the generator's lateness.
 """
 
 from __future__ import annotations
@@ -20,6 +35,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -33,6 +49,11 @@ from urllib.parse import urlencode
 import httpx
 
 PROJECT = Path(__file__).resolve().parent.parent
+# `python bench/compare.py` puts bench/ on the path, not the project.
+sys.path.insert(0, str(PROJECT))
+
+from bench import node_peers, openloop  # noqa: E402
+
 HER_ID, HPR = 8142519, 9144889
 
 SERVICE = (
@@ -124,15 +145,19 @@ def start(app: str, port: int, env: dict[str, str], loop: str = "auto") -> subpr
         loop,
     ]
     process = subprocess.Popen(command, cwd=PROJECT, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/graphql", timeout=1)
-            return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"{app} did not start")
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/graphql", timeout=1)
+                return process
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise SystemExit(f"{app} did not start")
+    except BaseException:  # the caller has not got it yet, so cannot stop it on Ctrl-C
+        process.kill()
+        process.wait()
+        raise
 
 
 RUNS = itertools.count()
@@ -171,7 +196,6 @@ def _ms(value: str) -> float:
 
 def panel_document_id() -> str:
     """The id of the patient page's own PatientPanel document, from the built-in manifest."""
-    sys.path.insert(0, str(PROJECT))
     from web.documents import page_operations
 
     return next(op.id for op in page_operations() if op.name == "PatientPanel")
@@ -208,7 +232,7 @@ def fairness(burn_ms: float, seconds: int, rounds: int, connections: int) -> int
     return 0
 
 
-def main() -> int:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
@@ -226,8 +250,31 @@ def main() -> int:
         metavar="MS",
         help="instead: a bare app burning MS of CPU per request, on uvloop and on asyncio",
     )
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
+    parser.add_argument(
+        "--open-loop",
+        type=float,
+        metavar="RATE",
+        help="instead of wrk: requests sent at RATE per second, latency from their schedule",
+    )
+    parser.add_argument(
+        "--open-loop-warm",
+        action="store_true",
+        help="with --open-loop: the warm patientService POST (the same body every time) too",
+    )
+    parser.add_argument(
+        "--pool", type=int, default=64, help="with --open-loop: keep-alive connections"
+    )
+    parser.add_argument(
+        "--peers", action="store_true", help="also Mercurius + graphql-jit and graphql-yoga"
+    )
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = arguments()
+    # A plain kill stops the servers too, as Ctrl-C does: both unwind through `finally`.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if not shutil.which("wrk") and args.open_loop is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     if args.fairness is not None:
         return fairness(args.fairness, args.seconds, args.rounds, args.connections)
@@ -236,28 +283,62 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TILPASS_")}
     env["TILPASS_DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
     tilpass = [sys.executable, "-m", "cli"]
-    subprocess.run([*tilpass, "seed-demo"], cwd=PROJECT, env=env, check=True, capture_output=True)
-
     base_port, app_port, shape_port = 18001, 18002, 18003
-    baseline = start("bench.baseline:app", base_port, env)
-    service = start("app:app", app_port, env, args.service_loop)
-    shaped = None
+    # Every server started goes in here at once, so that all are stopped on any way out.
+    processes: list[subprocess.Popen[bytes]] = []
     try:
+        seed = [*tilpass, "seed-demo"]
+        subprocess.run(seed, cwd=PROJECT, env=env, check=True, capture_output=True)
+        processes.append(start("bench.baseline:app", base_port, env))
+        processes.append(start("app:app", app_port, env, args.service_loop))
         app_url = f"http://127.0.0.1:{app_port}/graphql"
+        baseline_url = f"http://127.0.0.1:{base_port}/graphql"
         answer = httpx.post(app_url, json={"query": SERVICE, "variables": SERVICE_VARS})
-        shape_file = folder / "shape.json"
-        shape_file.write_text(json.dumps({"headers": dict(answer.headers), "body": answer.text}))
-        shaped = start(
-            "bench.baseline:same_shape", shape_port, {**env, "BENCH_SHAPE_FILE": str(shape_file)}
-        )
-        get_url = (
-            app_url + "?" + urlencode({"query": SERVICE, "variables": json.dumps(SERVICE_VARS)})
-        )
-        etag = httpx.get(get_url).headers["etag"]
         post = {
             "patientService POST": json.dumps({"query": SERVICE, "variables": SERVICE_VARS}),
             "patientPanel POST": json.dumps({"query": PANEL, "variables": PANEL_VARS}),
         }
+        # The peers get the cold bodies too: they have no response cache, so to them every
+        # request is cold anyway, and the load generator does the same work as for the service.
+        cold = json.dumps({"query": SERVICE, "variables": {**SERVICE_VARS, "bench": "@"}})
+        peers: dict[str, str] = {}
+        if args.peers:
+            peers, started = node_peers.start_wanted(
+                args.only, folder, answer, cold.replace('"@"', "0"), pinned(0), env
+            )
+            processes += started
+        stacks = f"baselines: {server_stack()}; service: {server_stack(args.service_loop)}"
+        if peers:
+            stacks += f"; peers: {node_peers.versions()}, one process each"
+        if args.open_loop is not None:
+            print(stacks)
+            warm = post["patientService POST"]
+            scenarios = {"patientService POST, cold": (app_url, cold)}
+            if args.open_loop_warm:
+                scenarios["patientService POST"] = (app_url, warm)
+            scenarios.update((name, (url, cold)) for name, url in peers.items())
+            openloop.compare_at_rate(
+                # The baseline is sent the service's POST too; it answers without reading it.
+                (baseline_url, warm),
+                scenarios,
+                only=args.only,
+                rate=args.open_loop,
+                seconds=args.seconds,
+                rounds=args.rounds,
+                connections=args.pool,
+                prefix=pinned(1),
+                runs=RUNS,
+            )
+            return 0
+
+        shape_file = folder / "shape.json"
+        shape_file.write_text(json.dumps({"headers": dict(answer.headers), "body": answer.text}))
+        shape_env = {**env, "BENCH_SHAPE_FILE": str(shape_file)}
+        processes.append(start("bench.baseline:same_shape", shape_port, shape_env))
+        get_url = (
+            app_url + "?" + urlencode({"query": SERVICE, "variables": json.dumps(SERVICE_VARS)})
+        )
+        etag = httpx.get(get_url).headers["etag"]
         scenarios = {
             # Not a comparison the ratios use: what the answer's headers and size cost alone.
             "bare Starlette, same answer": (
@@ -268,12 +349,11 @@ def main() -> int:
         scenarios.update(
             (name, (app_url, LUA_POST.format(body=lua_string(body)))) for name, body in post.items()
         )
-        cold = json.dumps({"query": SERVICE, "variables": {**SERVICE_VARS, "bench": "@"}})
         cold_prefix, cold_suffix = cold.split('"@"')
-        scenarios["patientService POST, cold"] = (
-            app_url,
-            LUA_COLD.format(prefix=lua_string(cold_prefix), suffix=lua_string(cold_suffix)),
+        cold_script = LUA_COLD.format(
+            prefix=lua_string(cold_prefix), suffix=lua_string(cold_suffix)
         )
+        scenarios["patientService POST, cold"] = (app_url, cold_script)
         midnight = json.dumps({"query": SERVICE_ON, "variables": {**SERVICE_VARS, "on": "@"}})
         before, after = midnight.split('"@"')
         scenarios["patientService POST, midnight"] = (
@@ -296,9 +376,11 @@ def main() -> int:
             by_id,
             LUA_GET_304.format(etag=lua_string(by_id_etag)),
         )
+        scenarios.update((name, (url, cold_script)) for name, url in peers.items())
         if args.only:
             scenarios = {k: v for k, v in scenarios.items() if re.search(args.only, k)}
-        baseline_url = f"http://127.0.0.1:{base_port}/graphql"
+        if not scenarios:
+            raise SystemExit(f"no scenario matches --only {args.only!r}")
         # Warm up both.
         wrk(baseline_url, "", 2, args.connections)
         for url, script in scenarios.values():
@@ -312,10 +394,7 @@ def main() -> int:
                 run = wrk(url, script, args.seconds, args.connections)
                 run["ratio"] = run["rps"] / base["rps"]
                 results[name].append(run)
-        print(
-            f"baselines: {server_stack()}; service: {server_stack(args.service_loop)};"
-            f" wrk -t1 -c{args.connections} on core 1"
-        )
+        print(f"{stacks}; wrk -t1 -c{args.connections} on core 1")
         print(
             f"{'scenario':30} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'non-2xx':>8}"
         )
@@ -328,11 +407,7 @@ def main() -> int:
                 f" {ratio:6.2f} {sum(r['errors'] for r in runs):8d}"
             )
     finally:
-        for process in (baseline, service, shaped):
-            if process is None:
-                continue
-            process.terminate()
-            process.wait()
+        node_peers.stop(processes)
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 
