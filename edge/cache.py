@@ -77,9 +77,21 @@ class Entry:
     keys: bytes
 
     def size(self) -> int:
-        headers = sum(len(name) + len(value) for name, value in self.headers)
+        headers = _headers_size(self.headers)
         own = len(self.etag) + len(self.operation) + len(self.keys)
         return ENTRY_OVERHEAD + len(self.body) + headers + own
+
+
+# Stored answers share a few sets of headers (one per media type, near enough): their sizes and
+# content types are worked out once, not at every miss.
+@lru_cache(maxsize=64)
+def _headers_size(headers: tuple[tuple[bytes, bytes], ...]) -> int:
+    return sum(len(name) + len(value) for name, value in headers)
+
+
+@lru_cache(maxsize=64)
+def _content_type(headers: tuple[tuple[bytes, bytes], ...]) -> bytes:
+    return dict(headers).get(b"content-type", b"")
 
 
 class ResponseCache:
@@ -304,7 +316,7 @@ class PatientCache:
         her_ids = tuple(note.her_ids)
         keys = surrogate_keys(her_ids)
         kept = _vary_on_accept(kept)
-        etag = etag_of(payload, dict(kept).get(b"content-type", b""))
+        etag = etag_of(payload, _content_type(kept))
         entry = Entry(status, kept, payload, etag, her_ids, operation, keys)
         if key is not None:
             cache.put(key, entry, epoch)

@@ -199,6 +199,9 @@ class RequestContext:
 def log_access(scope: Scope, status: int | None, seconds: float) -> None:
     """The access log's line for one request (the compiled path of edge/fast_reads.py writes it
     too, as this layer would have)."""
+    level = logging.DEBUG if scope["path"] in QUIET_PATHS else logging.INFO
+    if not access_log.isEnabledFor(level):
+        return  # (where the access log is off, building the line cost every request)
     fields: dict[str, Any] = {
         "method": scope["method"],
         "path": scope["path"],
@@ -208,7 +211,6 @@ def log_access(scope: Scope, status: int | None, seconds: float) -> None:
     note = scope.get(NOTE)
     if note is not None:
         fields["operation"], fields["outcome"] = note.operation, note.outcome
-    level = logging.DEBUG if scope["path"] in QUIET_PATHS else logging.INFO
     access_log.log(level, "request", extra=fields)
 
 

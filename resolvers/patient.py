@@ -168,6 +168,21 @@ def merge_service(
     )
 
 
+async def _practice_for(
+    read_model: ReadModel, her_id: int, practitioner_hpr: int | None
+) -> tuple[PracticeSnapshot, tuple[AbsenceSpan, ...]] | None:
+    """The practice's snapshot and the practitioner's absences there; None when the practice is
+    unknown, or the practitioner given is not affiliated with it. No statement once the
+    practice is in the read model."""
+    snapshot = await read_model.snapshot(her_id)
+    if snapshot is None:
+        return None
+    if practitioner_hpr is not None and practitioner_hpr not in snapshot.members:
+        return None
+    absences = snapshot.absences.get(practitioner_hpr, ()) if practitioner_hpr is not None else ()
+    return snapshot, absences
+
+
 async def patient_panel(
     *,
     read_model: ReadModel,
@@ -176,18 +191,12 @@ async def patient_panel(
     practitioner_hpr: int | None,
     on: date,
     language: str = DEFAULT_LANGUAGE,
-    only_service: str | None = None,
 ) -> PatientPanelView | None:
-    """None when the practice is unknown, or the practitioner given is not affiliated with it.
-    No statement once the practice is in the read model."""
-    snapshot = await read_model.snapshot(her_id)
-    if snapshot is None:
+    """None when the practice is unknown, or the practitioner given is not affiliated with it."""
+    found = await _practice_for(read_model, her_id, practitioner_hpr)
+    if found is None:
         return None
-    if practitioner_hpr is not None and practitioner_hpr not in snapshot.members:
-        return None
-    practitioner_absences = (
-        snapshot.absences.get(practitioner_hpr, ()) if practitioner_hpr is not None else ()
-    )
+    snapshot, practitioner_absences = found
     services = [
         merge_service(
             catalog=catalog,
@@ -198,7 +207,6 @@ async def patient_panel(
             on=on,
         )
         for service in catalog.services
-        if only_service is None or service.code == only_service
     ]
     panel_slot = next((slot for slot in catalog.text_slots if slot.service is None), None)
     # The panel's words are its services' catalogue strings, so its dates follow them.
@@ -222,13 +230,19 @@ async def patient_service(
     on: date,
     language: str = DEFAULT_LANGUAGE,
 ) -> PatientServiceView | None:
-    panel = await patient_panel(
-        read_model=read_model,
+    """One service as patient_panel has it, without working out the rest of the panel."""
+    found = await _practice_for(read_model, her_id, practitioner_hpr)
+    if found is None:
+        return None
+    snapshot, practitioner_absences = found
+    spec = next((s for s in catalog.services if s.code == service), None)
+    if spec is None:
+        return None
+    return merge_service(
         catalog=catalog,
-        her_id=her_id,
-        practitioner_hpr=practitioner_hpr,
-        on=on,
+        snapshot=snapshot,
+        service=spec,
         language=language,
-        only_service=service,
+        practitioner_absences=practitioner_absences,
+        on=on,
     )
-    return panel.services[0] if panel else None
