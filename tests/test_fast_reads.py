@@ -24,6 +24,7 @@ import pytest
 from app import create_app
 from edge.fast_reads import FastReads
 from models.catalog import load_catalog
+from settings import load_settings
 from tests.conftest import (
     ASTRID,
     FJORDBYEN,
@@ -242,3 +243,9 @@ async def test_the_compiled_path_answers_the_corpus_as_the_full_path(
         compiled.clear()
         answered += not error
     assert answered > 1_000
+
+
+@pytest.mark.parametrize("value, on", [("off", False), ("OFF", False), ("0", False), ("on", True)])
+def test_the_compiled_path_can_be_switched_off(value, on):
+    assert load_settings({"TILPASS_COMPILED_READS": value}).compiled_reads is on
+    assert load_settings({}).compiled_reads is True
