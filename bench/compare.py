@@ -40,7 +40,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from importlib import util
 from importlib.metadata import version
 from pathlib import Path
@@ -52,7 +51,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 # `python bench/compare.py` puts bench/ on the path, not the project.
 sys.path.insert(0, str(PROJECT))
 
-from bench import node_peers, openloop  # noqa: E402
+from bench import node_peers, openloop, servers  # noqa: E402
 
 HER_ID, HPR = 8142519, 9144889
 
@@ -144,20 +143,7 @@ def start(app: str, port: int, env: dict[str, str], loop: str = "auto") -> subpr
         "--loop",
         loop,
     ]
-    process = subprocess.Popen(command, cwd=PROJECT, env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/graphql", timeout=1)
-                return process
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise SystemExit(f"{app} did not start")
-    except BaseException:  # the caller has not got it yet, so cannot stop it on Ctrl-C
-        process.kill()
-        process.wait()
-        raise
+    return servers.started(command, cwd=PROJECT, env=env, port=port, name=app)
 
 
 RUNS = itertools.count()

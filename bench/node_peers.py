@@ -14,10 +14,11 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+
+from bench import servers
 
 FOLDER = Path(__file__).resolve().parent / "peers"
 # Scenario name -> server file in FOLDER.
@@ -64,24 +65,8 @@ def start(
 ) -> subprocess.Popen[bytes]:
     """Starts the peer of scenario `name` on `port` and waits until it answers."""
     command = [*prefix, "node", PEERS[name], str(port)]
-    process = subprocess.Popen(
-        command, cwd=FOLDER, env={**env, "BENCH_ANSWER_FILE": str(answer_file)}
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise SystemExit(f"{PEERS[name]} exited with {process.returncode}")
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/graphql", timeout=1)
-                return process
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise SystemExit(f"{PEERS[name]} did not start")
-    except BaseException:  # not handed over yet, so the caller could not stop it
-        process.kill()
-        process.wait()
-        raise
+    env = {**env, "BENCH_ANSWER_FILE": str(answer_file)}
+    return servers.started(command, cwd=FOLDER, env=env, port=port, name=PEERS[name])
 
 
 def check_answer(name: str, url: str, body: str, expected: dict) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -249,3 +250,67 @@ async def test_the_compiled_path_answers_the_corpus_as_the_full_path(
 def test_the_compiled_path_can_be_switched_off(value, on):
     assert load_settings({"TILPASS_COMPILED_READS": value}).compiled_reads is on
     assert load_settings({}).compiled_reads is True
+
+
+# --- what the layers it passes by would have done ---------------------------------------
+
+READ = {"herId": STORGATA, "service": "RESEPTFORNYELSE", "hpr": ASTRID}
+# The metrics' and access log's name for SERVICE (edge/metrics.py names operations by root field).
+OPERATION = "query:patientService"
+
+
+async def compiled_once(api, compiled: list[bool], **headers: str) -> httpx.Response:
+    """A cold read of SERVICE after one that taught it; asserts the compiled path answered."""
+    api.services.cache.max_bytes = 0
+    body = json.dumps({"query": SERVICE, "variables": READ})
+    sent = {"Content-Type": "application/json", **headers}
+    await api.client.post("/graphql", content=body, headers=sent)
+    compiled.clear()
+    response = await api.client.post("/graphql", content=body, headers=sent)
+    assert compiled == [True]
+    return response
+
+
+async def test_the_request_id_access_line_and_metrics_are_kept(api, compiled, caplog):
+    # When a cold read is answered by the compiled path, with the caller's request id
+    with caplog.at_level(logging.INFO, logger="tilpass.access"):
+        response = await compiled_once(api, compiled, **{"X-Request-ID": "patient-page-42"})
+    # Then the id comes back, as RequestContext gives it back
+    assert response.status_code == 200
+    assert response.headers["x-request-id"] == "patient-page-42"
+    # And the access log has its line, with the operation and outcome the full path gave the
+    # first read
+    full, fast = [r for r in caplog.records if r.name == "tilpass.access"][-2:]
+    assert (fast.method, fast.path, fast.status) == ("POST", "/graphql", 200)
+    assert (fast.operation, fast.outcome) == (full.operation, full.outcome) == (OPERATION, "ok")
+    # And the metrics counted both reads under that operation, neither as a cache hit
+    metrics = (await api.client.get("/metrics")).text
+    assert f'tilpass_graphql_requests_total{{operation="{OPERATION}",outcome="ok"}} 2.0' in metrics
+    assert f'tilpass_response_cache_hits_total{{operation="{OPERATION}"}} 0.0' in metrics
+    # And the security headers are there, as the full stack sets them
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Bearer not-a-token"},
+        {"Cookie": "tilpass_session=x"},
+        {"Origin": "https://www.helsenorge.no"},  # CORS answers depend on it
+        {"X-Tilpass-Client": "graphiql"},
+    ],
+    ids=["authorization", "session-cookie", "origin", "graphiql"],
+)
+async def test_what_the_layers_would_treat_differently_takes_the_whole_way(api, compiled, headers):
+    # Given the document has been answered once
+    api.services.cache.max_bytes = 0
+    body = json.dumps({"query": SERVICE, "variables": READ})
+    plain = {"Content-Type": "application/json"}
+    await api.client.post("/graphql", content=body, headers=plain)
+    compiled.clear()
+    # When it comes with what a layer below the cache acts on, then the compiled path is not
+    # even asked
+    response = await api.client.post("/graphql", content=body, headers={**plain, **headers})
+    assert response.status_code == 200
+    assert compiled == []
