@@ -23,6 +23,13 @@ from tests.servers import Server
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The demo registry (models/demo-registry.json), which every browser test's server loads.
+STORGATA = 8142519  # offers all four services
+FJORDBYEN = 8142520  # all but e-konsultasjon
+ASTRID = 9144889  # Storgata
+KRISTIAN = 1810001  # Storgata and Fjordbyen
+JACOB = 5550123  # Fjordbyen
+
 # Debian's chromium, run as root in a container: no sandbox, no GPU, and nothing that phones
 # home (the machine reaches no network but the package registries).
 CHROMIUM_ARGS = [

@@ -30,6 +30,7 @@ from models.catalog import load_catalog
 from models.database import Database
 from resolvers.registry import import_registry, parse_registry
 from settings import Settings, normalise_database_url
+from tests.browser import demo_server
 
 TESTS = Path(__file__).resolve().parent
 OSLO = ZoneInfo("Europe/Oslo")
@@ -253,7 +254,16 @@ def text_input(her_id: int, slot: str, text: str | None) -> dict[str, Any]:
     return {"input": {"herId": her_id, "texts": [{"slot": slot, "text": text}]}}
 
 
-# --- the browser tests' page (tests/test_web*.py; each module starts its own `server`) -------
+# --- the browser tests' server and page (tests/test_web*.py) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A real server on a fresh demo database, one per module (a module that needs other
+    settings or data defines its own)."""
+    folder = tmp_path_factory.mktemp(request.module.__name__.rpartition(".")[2])
+    with demo_server(folder) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,12 @@ import pytest
 from babel.dates import format_date
 
 from tests.browser import (
+    ASTRID,
+    FJORDBYEN,
+    JACOB,
+    KRISTIAN,
+    STORGATA,
     assert_accessible,
-    demo_server,
     development_token,
     why_no_browser,
 )
@@ -24,13 +28,6 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=f"nettlesertester: {R
 
 if REASON is None:
     from playwright.sync_api import Page, expect
-
-# The demo registry (models/demo-registry.json).
-STORGATA = 8142519  # offers all four services
-FJORDBYEN = 8142520  # all but e-konsultasjon
-ASTRID = 9144889  # Storgata
-KRISTIAN = 1810001  # Storgata and Fjordbyen
-JACOB = 5550123  # Fjordbyen
 
 
 def today() -> date:
@@ -44,12 +41,6 @@ def dotted(day: date) -> str:
 def in_words(day: date) -> str:
     """The day as the patient page writes it in bokmål: "torsdag 10. desember 2026"."""
     return format_date(day, "EEEE d. MMMM y", locale="nb")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with demo_server(tmp_path_factory.mktemp("web")) as running:
-        yield running
 
 
 def sign_in(page: Page, hpr: int, practice: int | None = None) -> None:

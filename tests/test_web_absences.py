@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser import assert_accessible, demo_server, why_no_browser
+from tests.browser import (
+    ASTRID,
+    FJORDBYEN,
+    KRISTIAN,
+    assert_accessible,
+    why_no_browser,
+)
 
 REASON = why_no_browser()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"nettlesertester: {REASON}")
@@ -18,11 +24,6 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=f"nettlesertester: {R
 if REASON is None:
     from playwright.sync_api import Page, Route, expect
 
-# The demo registry (models/demo-registry.json).
-STORGATA = 8142519  # offers all four services
-FJORDBYEN = 8142520  # all but e-konsultasjon
-ASTRID = 9144889  # Storgata
-KRISTIAN = 1810001  # Storgata and Fjordbyen
 
 # The catalogue's admin titles, in the order of the boxes on "Info til pasient", and the names
 # patients see for the same services.
@@ -33,12 +34,6 @@ PATIENT_TITLES = [
     "Kontakte legekontoret",
     "Bestille time",
 ]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with demo_server(tmp_path_factory.mktemp("web-absences")) as running:
-        yield running
 
 
 def today() -> date:

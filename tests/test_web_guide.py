@@ -24,7 +24,13 @@ from settings import (
     SettingsError,
     load_settings,
 )
-from tests.browser import ROOT, assert_accessible, seeded_demo, why_no_browser
+from tests.browser import (
+    ASTRID,
+    ROOT,
+    assert_accessible,
+    seeded_demo,
+    why_no_browser,
+)
 from tests.servers import Server
 from web.routes import web_routes
 
@@ -34,8 +40,6 @@ browser_test = pytest.mark.skipif(REASON is not None, reason=f"nettlesertester: 
 if REASON is None:
     from playwright.sync_api import Page, expect
 
-STORGATA = 8142519
-ASTRID = 9144889
 
 HELP_URL = "https://hjelp.example.no/helsenorge-for-fastleger"
 GUIDE_URL = "https://hjelp.example.no/veileder-fravaer"

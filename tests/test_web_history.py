@@ -16,9 +16,13 @@ import httpx
 import pytest
 
 from tests.browser import (
+    ASTRID,
+    FJORDBYEN,
+    JACOB,
+    KRISTIAN,
     ROOT,
+    STORGATA,
     assert_accessible,
-    demo_server,
     development_token,
     why_no_browser,
 )
@@ -29,20 +33,8 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=f"nettlesertester: {R
 if REASON is None:
     from playwright.sync_api import Locator, Page, expect
 
-# The demo registry (models/demo-registry.json).
-STORGATA = 8142519
-FJORDBYEN = 8142520
-ASTRID = 9144889  # Storgata
-KRISTIAN = 1810001  # Storgata and Fjordbyen
-JACOB = 5550123  # Fjordbyen
 
 WHEN = re.compile(r"^\d{2}\.\d{2}\.\d{4} kl\. \d{2}:\d{2}$")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with demo_server(tmp_path_factory.mktemp("web-history")) as running:
-        yield running
 
 
 def sign_in(page: Page, hpr: int) -> None:

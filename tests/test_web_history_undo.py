@@ -10,8 +10,11 @@ from datetime import timedelta
 import pytest
 
 from tests.browser import (
+    ASTRID,
+    FJORDBYEN,
+    JACOB,
+    STORGATA,
     assert_accessible,
-    demo_server,
     dotted,
     graphql_as,
     oslo_today,
@@ -23,19 +26,6 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=f"nettlesertester: {R
 
 if REASON is None:
     from playwright.sync_api import Locator, Page, expect
-
-# The demo registry (models/demo-registry.json).
-STORGATA = 8142519
-FJORDBYEN = 8142520
-ASTRID = 9144889  # Storgata
-KRISTIAN = 1810001  # Storgata and Fjordbyen
-JACOB = 5550123  # Fjordbyen
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with demo_server(tmp_path_factory.mktemp("web-history-undo")) as running:
-        yield running
 
 
 def api_save(server, hpr: int, her_id: int, texts: list[dict[str, str]]) -> None:

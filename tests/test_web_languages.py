@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser import assert_accessible, demo_server, why_no_browser
+from tests.browser import (
+    ASTRID,
+    FJORDBYEN,
+    KRISTIAN,
+    STORGATA,
+    assert_accessible,
+    why_no_browser,
+)
 
 REASON = why_no_browser()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"nettlesertester: {REASON}")
@@ -20,19 +27,8 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=f"nettlesertester: {R
 if REASON is None:
     from playwright.sync_api import Page, expect
 
-# The demo registry (models/demo-registry.json).
-STORGATA = 8142519  # offers all four services
-FJORDBYEN = 8142520  # all but e-konsultasjon
-ASTRID = 9144889  # Storgata
-KRISTIAN = 1810001  # Storgata and Fjordbyen
 
 BOKMAL_LABEL = "Tilleggsinformasjon fra legekontor"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with demo_server(tmp_path_factory.mktemp("web-languages")) as running:
-        yield running
 
 
 def today() -> date:

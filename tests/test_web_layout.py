@@ -14,7 +14,15 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.browser import assert_accessible, demo_server, development_token, why_no_browser
+from tests.browser import (
+    ASTRID,
+    KRISTIAN,
+    STORGATA,
+    assert_accessible,
+    demo_server,
+    development_token,
+    why_no_browser,
+)
 
 REASON = why_no_browser()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"nettlesertester: {REASON}")
@@ -22,11 +30,6 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=f"nettlesertester: {R
 if REASON is None:
     from playwright.sync_api import Page, expect
 
-# The demo registry (models/demo-registry.json).
-STORGATA = 8142519  # offers all four services
-FJORDBYEN = 8142520
-ASTRID = 9144889  # Storgata
-KRISTIAN = 1810001  # Storgata and Fjordbyen
 
 PHONE, DESKTOP = 390, 1280
 TABS = ["Info til pasient", "Integrerte verktøy", "Fravær", "Historikk"]

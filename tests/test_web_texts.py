@@ -14,8 +14,12 @@ from datetime import date, timedelta
 import pytest
 
 from tests.browser import (
+    ASTRID,
+    FJORDBYEN,
+    JACOB,
+    KRISTIAN,
+    STORGATA,
     assert_accessible,
-    demo_server,
     dotted,
     graphql_as,
     oslo_today,
@@ -28,21 +32,9 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=f"nettlesertester: {R
 if REASON is None:
     from playwright.sync_api import Page, expect
 
-# The demo registry (models/demo-registry.json).
-STORGATA = 8142519
-FJORDBYEN = 8142520
-ASTRID = 9144889  # Storgata
-KRISTIAN = 1810001  # Storgata and Fjordbyen
-JACOB = 5550123  # Fjordbyen
 
 # What the API says on STALE_VERSION ("… versjon 11, du hadde versjon 10"): not for a GP.
 TECHNICAL = re.compile(r"versjon \d")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with demo_server(tmp_path_factory.mktemp("web-texts")) as running:
-        yield running
 
 
 def colleague_saves(server, hpr: int, her_id: int, texts: dict[str, str | None]) -> None:
