@@ -34,7 +34,8 @@ import strawberry
 from graphql import GraphQLError, GraphQLNonNull, located_error
 from strawberry.types import ExecutionResult
 
-from schema.read_plan import ContextOnly, NotPlain, Plan, RootField, RootTypename, plan
+from schema.read_completion import NotPlain
+from schema.read_plan import ContextOnly, Plan, RootField, RootTypename, plan
 
 MAX_PLANS = 256
 

@@ -1,5 +1,5 @@
-"""The compiled path (edge/fast_reads.py with schema/read_plan.py) answers every patient read in
-the very bytes the full path does.
+"""The compiled path (edge/fast_reads.py, schema/read_plan.py, schema/read_completion.py)
+answers every patient read in the very bytes the full path does.
 
 Two apps share one database: one as deployed, one with TILPASS_COMPILED_READS=off, where every
 read goes through every layer and graphql-core's executor. The response cache is off, so every
