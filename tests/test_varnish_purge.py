@@ -248,7 +248,13 @@ async def test_the_media_types_are_kept_apart_and_other_cookies_do_not_matter(ca
 
 
 async def test_a_hung_cache_slows_no_write_nor_the_other_cache(caches):
-    # Given both caches hold the panel, and then one hangs (SIGSTOP)
+    # Given purges that wait up to a minute for an answer (so that a write that waited for
+    # one could not return before the cache answers again), both caches holding the panel,
+    # and then one hanging (SIGSTOP)
+    services = caches.api.services
+    await services.stop()
+    services.purger = Purger([varnish.url for varnish in caches.varnishes], timeout=60)
+    await services.start()
     await caches.warm()
     hung, other = caches.varnishes
     hung.pause()
@@ -256,8 +262,10 @@ async def test_a_hung_cache_slows_no_write_nor_the_other_cache(caches):
         # When a GP saves
         started = time.monotonic()
         await _text(caches.api)
-        # Then the write returns at once, and the other cache is purged within a second
-        assert time.monotonic() - started < 0.5
+        # Then the write returns without waiting for the hung cache (a write takes well under
+        # a second; the bound leaves room for a loaded machine), and the other cache is
+        # purged within a second
+        assert time.monotonic() - started < 5.0
         await caches.purged_within(1.0, other)
     finally:
         hung.resume()
