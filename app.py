@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from auth.identity import identify_request
+from auth.identity import Identify, identify_request
 from auth.login import SignIn, sign_in_for
 from auth.tokens import TokenVerifier, token_verifier
 from edge.cache import Located, PatientCache, ResponseCache
@@ -38,7 +38,7 @@ from models.catalog import Catalog, load_catalog
 from models.database import Database
 from resolvers.dates import Clock, system_clock
 from resolvers.read_model import DEFAULT_MAX_PRACTICES, ReadModel
-from schema.context import Context
+from schema.context import Context, no_actor
 from settings import Settings, load_settings
 from web.documents import page_operations
 from web.routes import web_routes
@@ -109,6 +109,18 @@ class Services:
         be reached, when answers rest on the last known state."""
         return self.watcher is not None and self.watcher.current()
 
+    def context(self, request: HTTPConnection, identify: Identify = no_actor) -> Context:
+        """What the resolvers of one request get; `identify` says who is signed in."""
+        return Context(
+            request=request,
+            db=self.db,
+            catalog=self.catalog,
+            clock=self.clock,
+            read_model=self.read_model,
+            identify=identify,
+            forget=self.forget,
+        )
+
     def forget(self, her_id: int) -> None:
         """A change to the practice has committed here: no answer may show it as it was."""
         self.cache.invalidate([her_id])
@@ -165,29 +177,14 @@ class TilpassGraphQL(GraphQLOverHTTP):
             public_url=self.public_url,
             dpop_required=self.dpop_required,
         )
-        return Context(
-            request=request,
-            db=services.db,
-            catalog=services.catalog,
-            clock=services.clock,
-            read_model=services.read_model,
-            identify=identify,
-            forget=services.forget,
-        )
+        return services.context(request, identify)
 
 
 def patient_context(scope: Scope) -> Context:
-    """The context of a request without credentials, as TilpassGraphQL.get_context makes it
-    (nobody is signed in, so there is no one to identify)."""
+    """The context of a request without credentials (the compiled path's): nobody is signed
+    in, so there is no one to identify."""
     services: Services = scope["app"].state.services
-    return Context(
-        request=HTTPConnection(scope),
-        db=services.db,
-        catalog=services.catalog,
-        clock=services.clock,
-        read_model=services.read_model,
-        forget=services.forget,
-    )
+    return services.context(HTTPConnection(scope))
 
 
 def settle_heap() -> None:

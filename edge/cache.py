@@ -290,24 +290,21 @@ class PatientCache:
         fast = located.fast if key is not None and not key[5] and not credentials else None
         produced = None
         if fast is not None:
-            request_id = request_id_for(scope)
             if fields is None:
                 fields = request_fields(method, scope["query_string"], body)
             if fields is not None:
-                produced = await fast.answer(scope, fields, key[4], request_id)  # type: ignore[index]
+                produced = await fast.answer(scope, fields, key[4])  # type: ignore[index]
             if produced is None:
                 note = scope[NOTE_KEY] = ResponseNote()
         if produced is not None:
-            status, kept, payload = 200, produced[0], produced[1]
-            operation, request_id_bytes = produced[2], request_id.encode()
+            status, (kept, payload, operation) = 200, produced
         else:
             status, headers, payload = await _run(self.app, scope, body, receive)
-            request_id_bytes = (
-                dict(headers).get(REQUEST_ID_HEADER) or request_id_for(scope).encode()
-            )
             kept = tuple((k, v) for k, v in headers if k.lower() not in _PER_RESPONSE)
             metrics_note = scope.get(METRICS_NOTE)
             operation = getattr(metrics_note, "operation", None) or "query"
+        # The request's one id: the compiled path's log lines and RequestContext's have it too.
+        request_id_bytes = request_id_for(scope).encode()
         if not (note.cacheable and status == 200):
             await _send(send, status, kept, payload, (b"cache-control", PRIVATE), request_id_bytes)
             return

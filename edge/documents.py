@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -222,6 +222,19 @@ class PersistedDocuments:
 
     def __contains__(self, bare_id: str) -> bool:
         return bare_id in self._manifest or bare_id in self._registered
+
+    def of_fields(self, fields: Mapping[str, Any], *, free_form: bool = False) -> Resolved | None:
+        """The document a request's fields (edge/request_fields.py) name; None where `resolve`
+        refuses it (the full path then reports why). For the short ways of planned reads."""
+        try:
+            return self.resolve(
+                fields.get("query"),
+                document_id=fields.get("documentId"),
+                extensions=fields.get("extensions"),
+                free_form=free_form,
+            )
+        except DocumentRefused:
+            return None
 
     def resolve(
         self,

@@ -29,12 +29,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from cross_web import HTTPException
 from starlette.types import Scope
 
 from edge.documents import PersistedDocuments
 from edge.json_codec import dumps
-from edge.logs import REQUEST_ID, log_access
+from edge.logs import REQUEST_ID, log_access, request_id_for
 from edge.metrics import NOTE, Metrics, RequestNote
 from edge.request_fields import DECLINED
 from schema.plain_reads import PlainReads
@@ -62,30 +61,24 @@ class FastReads:
         self._headers[media_type] = headers
 
     async def answer(
-        self, scope: Scope, fields: dict[str, Any], media_type: str, request_id: str
+        self, scope: Scope, fields: dict[str, Any], media_type: str
     ) -> tuple[Headers, bytes, str] | None:
         """The answer's headers, body and operation label; None for the full path."""
         started = time.perf_counter()
         headers = self._headers.get(media_type)
         if headers is None:
             return None
-        try:
-            query, register_as = self.documents.resolve(
-                fields.get("query"),
-                document_id=fields.get("documentId"),
-                extensions=fields.get("extensions"),
-                free_form=False,
-            )
-        except HTTPException:
-            return None  # the view refuses it, in its words
+        resolved = self.documents.of_fields(fields)
         operation_name = fields.get("operationName")
         if (
-            query is None
-            or register_as is not None
-            or not self.plain_reads.planned(query, operation_name)
+            resolved is None  # the view refuses it, in its words
+            or resolved.query is None
+            or resolved.register_as is not None
+            or not self.plain_reads.planned(resolved.query, operation_name)
         ):
             return None
-        reset = REQUEST_ID.set(request_id)
+        query = resolved.query
+        reset = REQUEST_ID.set(request_id_for(scope))
         try:
             context = self.context_for(scope)
             result = await self.plain_reads.execute(

@@ -415,15 +415,10 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         data = request_fields(request.method, request.scope["query_string"], body)
         if data is None:
             return None
-        try:
-            query, register_as = self.documents.resolve(
-                data.get("query"),
-                document_id=data.get("documentId"),
-                extensions=data.get("extensions"),
-                free_form=self._free_form(request),
-            )
-        except HTTPException:
+        resolved = self.documents.of_fields(data, free_form=self._free_form(request))
+        if resolved is None:
             return None
+        query, register_as = resolved
         operation_name = data.get("operationName")
         if query is None or not plain.planned(query, operation_name):
             return None

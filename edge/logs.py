@@ -34,6 +34,8 @@ from schema.errors import unexpected_message
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("tilpass_request_id", default=None)
 REQUEST_ID_HEADER = b"x-request-id"
+# Where a request's id is kept on its scope once made.
+_SCOPE_KEY = "tilpass.request_id"
 _PLAIN_ID = re.compile(rb"[A-Za-z0-9._-]{8,128}")
 # Probes and scrapes come every few seconds; their lines would drown the rest.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -159,8 +161,13 @@ def _incoming_id(scope: Scope) -> str | None:
 
 def request_id_for(scope: Scope) -> str:
     """The caller's X-Request-ID when it is a plain id, else a new one: 128 random bits as 32
-    hex digits, the shape of a UUID's hex without the cost of building one on every hit."""
-    return _incoming_id(scope) or os.urandom(16).hex()
+    hex digits, the shape of a UUID's hex without the cost of building one on every hit. One
+    request keeps one id, however many layers ask (the compiled path of edge/fast_reads.py
+    asks before RequestContext does, when it leaves a request to the full path)."""
+    found = scope.get(_SCOPE_KEY)
+    if found is None:
+        found = scope[_SCOPE_KEY] = _incoming_id(scope) or os.urandom(16).hex()
+    return found
 
 
 class RequestContext:

@@ -15,10 +15,10 @@ validation and the limits have passed for that text. Whatever the plan does not 
 but the patient reads at the root, tracing) takes the full path; so does any value that
 would make the executor report an error (a variable that does not coerce, a null where
 the type forbids it, a value a scalar cannot serialize), which then reports it as usual. A
-refusal by the root resolver
-is reported the executor's way: the field is null and the error points at it. Anything else
-raised on the way (a bug here, or a shape of document or value no test foresaw) is logged once,
-without the document's values, and the document goes back to the full path for good.
+refusal by the root resolver is reported the executor's way: the field is null and the error
+points at it. Anything else raised on the way (a bug here, or a shape of document or value no
+test foresaw) is logged once, without the document's values, and the document goes back to
+the full path for good.
 """
 
 from __future__ import annotations

@@ -259,22 +259,23 @@ READ = {"herId": STORGATA, "service": "RESEPTFORNYELSE", "hpr": ASTRID}
 OPERATION = "query:patientService"
 
 
-async def compiled_once(api, compiled: list[bool], **headers: str) -> httpx.Response:
-    """A cold read of SERVICE after one that taught it; asserts the compiled path answered."""
+async def read_again(api, compiled: list[bool], **headers: str) -> httpx.Response:
+    """SERVICE read once (the compiled path learns it from the full path's answer), then again
+    with `headers`; the response cache keeps nothing, so both reads are cold. `compiled` then
+    tells how the second read alone was answered."""
     api.services.cache.max_bytes = 0
     body = json.dumps({"query": SERVICE, "variables": READ})
-    sent = {"Content-Type": "application/json", **headers}
-    await api.client.post("/graphql", content=body, headers=sent)
+    plain = {"Content-Type": "application/json"}
+    await api.client.post("/graphql", content=body, headers=plain)
     compiled.clear()
-    response = await api.client.post("/graphql", content=body, headers=sent)
-    assert compiled == [True]
-    return response
+    return await api.client.post("/graphql", content=body, headers={**plain, **headers})
 
 
 async def test_the_request_id_access_line_and_metrics_are_kept(api, compiled, caplog):
     # When a cold read is answered by the compiled path, with the caller's request id
     with caplog.at_level(logging.INFO, logger="tilpass.access"):
-        response = await compiled_once(api, compiled, **{"X-Request-ID": "patient-page-42"})
+        response = await read_again(api, compiled, **{"X-Request-ID": "patient-page-42"})
+    assert compiled == [True]
     # Then the id comes back, as RequestContext gives it back
     assert response.status_code == 200
     assert response.headers["x-request-id"] == "patient-page-42"
@@ -303,14 +304,8 @@ async def test_the_request_id_access_line_and_metrics_are_kept(api, compiled, ca
     ids=["authorization", "session-cookie", "origin", "graphiql"],
 )
 async def test_what_the_layers_would_treat_differently_takes_the_whole_way(api, compiled, headers):
-    # Given the document has been answered once
-    api.services.cache.max_bytes = 0
-    body = json.dumps({"query": SERVICE, "variables": READ})
-    plain = {"Content-Type": "application/json"}
-    await api.client.post("/graphql", content=body, headers=plain)
-    compiled.clear()
-    # When it comes with what a layer below the cache acts on, then the compiled path is not
-    # even asked
-    response = await api.client.post("/graphql", content=body, headers={**plain, **headers})
+    # When the document, answered once, comes again with what a layer below the cache acts
+    # on, then the compiled path is not even asked
+    response = await read_again(api, compiled, **headers)
     assert response.status_code == 200
     assert compiled == []

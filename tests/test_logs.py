@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from edge.logs import configure_logging, wants_console
+from edge.logs import configure_logging, request_id_for, wants_console
 from settings import SettingsError, load_settings
 from tests.conftest import STORGATA
 from tests.servers import free_port
@@ -178,3 +178,13 @@ def test_uvicorns_colour_copy_of_its_message_is_in_neither_format(restore_loggin
         written = stream.getvalue()
         assert "Started server process [42]" in written
         assert "color_message" not in written and "\x1b" not in written
+
+
+def test_one_request_keeps_one_id_however_many_layers_ask():
+    # (the compiled path asks before RequestContext when it leaves a request to the full path)
+    scope = {"type": "http", "headers": []}
+    first = request_id_for(scope)
+    assert request_id_for(scope) == first
+    assert request_id_for({"type": "http", "headers": []}) != first
+    given = {"type": "http", "headers": [(b"x-request-id", b"patient-page-42")]}
+    assert request_id_for(given) == request_id_for(given) == "patient-page-42"
