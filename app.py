@@ -256,15 +256,26 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
         )
     )
 
+    # One app has one Services at a time (a test may start it again with others): what the
+    # cache needs of them is put together once, not at every request.
+    located: dict[int, tuple[Services, Located]] = {}
+
     def locate(scope: Scope) -> Located:
         services: Services = scope["app"].state.services
-        return Located(
-            cache=services.cache,
-            clock=services.clock,
-            on_hit=count_hit,
-            shareable=services.shareable,
-            fast=fast,
-        )
+        found = located.get(id(services))
+        if found is None or found[0] is not services:
+            located.clear()
+            found = located[id(services)] = (
+                services,
+                Located(
+                    cache=services.cache,
+                    clock=services.clock,
+                    on_hit=count_hit,
+                    shareable=services.shareable,
+                    fast=fast,
+                ),
+            )
+        return found[1]
 
     graphql.public_url, graphql.dpop_required = settings.public_url, settings.dpop == "required"
     app = Starlette(

@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 
 from auth.tokens import development_tokens
 from edge.documents import read_manifest
+from edge.http_protocol import CoalescingHttpToolsProtocol
 from edge.logs import configure_logging
 from models.catalog import load_catalog
 from models.database import Database
@@ -158,6 +159,8 @@ def _serve(settings: Settings, host: str, port: int) -> int:
 def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's settings for `tilpass serve`, but for the address."""
     return {
+        # uvicorn's httptools protocol, but each response goes out in one write.
+        "http": CoalescingHttpToolsProtocol,
         "proxy_headers": True,
         # Our own JSON access log (edge/logs.py) replaces uvicorn's, which would write query
         # strings, and with them GET requests' variables, to the log.

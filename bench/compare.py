@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/compare.py [--seconds 10] [--rounds 3] [--connections 32]
         [--service-loop auto|asyncio|uvloop] [--only REGEX] [--fairness MS] [--peers]
-        [--open-loop RATE [--open-loop-warm] [--pool 64]]
+        [--open-loop RATE [--open-loop-warm] [--pool 64]] [--stock-protocol]
 
-All servers run under uvicorn with one worker, pinned to core 0 (taskset, where there is
-one); wrk runs on core 1. The scenarios alternate with the baseline in every round, so
+All Python servers run under uvicorn with one worker (bench/serve.py), pinned to core 0
+(taskset, where there is one), on the HTTP protocol `tilpass serve` uses, which writes each
+response to the socket once (edge/http_protocol.py); --stock-protocol puts them all on
+uvicorn's own, which writes the headers and the body apart. wrk runs on core 1. The scenarios alternate with the baseline in every round, so
 that the ratios compare runs made under the same conditions. Needs wrk (apt-get install
 wrk). Prints req/s, p50 and p99 per scenario and the ratio to the baseline of its round.
 The baseline returns a fixed dict; "bare Starlette, same answer" is a second bare app that
@@ -114,11 +116,11 @@ end
 """
 
 
-def server_stack(loop: str = "auto") -> str:
-    """What `uvicorn` picks with its defaults ("auto") or with `--loop loop`."""
+def server_stack(loop: str = "auto", *, stock: bool) -> str:
+    """What bench/serve.py runs, with uvicorn's default loop ("auto") or `loop`."""
     if loop == "auto":
         loop = "uvloop" if util.find_spec("uvloop") else "asyncio"
-    http = "httptools" if util.find_spec("httptools") else "h11"
+    http = "httptools" if stock else "httptools, one write per response (edge/http_protocol.py)"
     return f"uvicorn {version('uvicorn')} with {loop} and {http}, one worker"
 
 
@@ -126,23 +128,12 @@ def pinned(core: int) -> list[str]:
     return ["taskset", "-c", str(core)] if shutil.which("taskset") and os.cpu_count() > 1 else []
 
 
-def start(app: str, port: int, env: dict[str, str], loop: str = "auto") -> subprocess.Popen[bytes]:
-    command = [
-        *pinned(0),
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "--loop",
-        loop,
-    ]
+def start(
+    app: str, port: int, env: dict[str, str], loop: str = "auto", *, stock: bool
+) -> subprocess.Popen[bytes]:
+    """`stock`: on uvicorn's own httptools protocol, not tilpass serve's (bench/serve.py)."""
+    command = [*pinned(0), sys.executable, "-m", "bench.serve", app, "--port", str(port)]
+    command += ["--loop", loop, *(["--stock"] if stock else [])]
     return servers.started(command, cwd=PROJECT, env=env, port=port, name=app)
 
 
@@ -191,7 +182,7 @@ def lua_string(text: str) -> str:
     return json.dumps(text)  # a JSON string literal is a valid Lua string literal here
 
 
-def fairness(burn_ms: float, seconds: int, rounds: int, connections: int) -> int:
+def fairness(burn_ms: float, seconds: int, rounds: int, connections: int, *, stock: bool) -> int:
     """How each event loop shares one core among connections whose requests each cost
     `burn_ms` of CPU: under saturation the p50 is the queue (connections x cost) on both; the
     p99 shows how evenly the loop serves them."""
@@ -200,7 +191,7 @@ def fairness(burn_ms: float, seconds: int, rounds: int, connections: int) -> int
     results: dict[str, list[dict[str, float]]] = {"uvloop": [], "asyncio": []}
     for _ in range(rounds):
         for loop, runs in results.items():
-            server = start("bench.baseline:burning", 18004, env, loop)
+            server = start("bench.baseline:burning", 18004, env, loop, stock=stock)
             try:
                 wrk("http://127.0.0.1:18004/graphql", post, 2, connections)
                 runs.append(wrk("http://127.0.0.1:18004/graphql", post, seconds, connections))
@@ -253,6 +244,11 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--peers", action="store_true", help="also Mercurius + graphql-jit and graphql-yoga"
     )
+    parser.add_argument(
+        "--stock-protocol",
+        action="store_true",
+        help="serve on uvicorn's own protocol, not the one tilpass serve uses (both sides)",
+    )
     return parser.parse_args()
 
 
@@ -263,7 +259,9 @@ def main() -> int:
     if not shutil.which("wrk") and args.open_loop is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     if args.fairness is not None:
-        return fairness(args.fairness, args.seconds, args.rounds, args.connections)
+        return fairness(
+            args.fairness, args.seconds, args.rounds, args.connections, stock=args.stock_protocol
+        )
 
     folder = Path(tempfile.mkdtemp(prefix="tilpass-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TILPASS_")}
@@ -275,8 +273,10 @@ def main() -> int:
     try:
         seed = [*tilpass, "seed-demo"]
         subprocess.run(seed, cwd=PROJECT, env=env, check=True, capture_output=True)
-        processes.append(start("bench.baseline:app", base_port, env))
-        processes.append(start("app:app", app_port, env, args.service_loop))
+        processes.append(start("bench.baseline:app", base_port, env, stock=args.stock_protocol))
+        processes.append(
+            start("app:app", app_port, env, args.service_loop, stock=args.stock_protocol)
+        )
         app_url = f"http://127.0.0.1:{app_port}/graphql"
         baseline_url = f"http://127.0.0.1:{base_port}/graphql"
         answer = httpx.post(app_url, json={"query": SERVICE, "variables": SERVICE_VARS})
@@ -293,7 +293,11 @@ def main() -> int:
                 args.only, folder, answer, cold.replace('"@"', "0"), pinned(0), env
             )
             processes += started
-        stacks = f"baselines: {server_stack()}; service: {server_stack(args.service_loop)}"
+        stock = args.stock_protocol
+        stacks = (
+            f"baselines: {server_stack(stock=stock)};"
+            f" service: {server_stack(args.service_loop, stock=stock)}"
+        )
         if peers:
             stacks += f"; peers: {node_peers.versions()}, one process each"
         if args.open_loop is not None:
@@ -320,7 +324,9 @@ def main() -> int:
         shape_file = folder / "shape.json"
         shape_file.write_text(json.dumps({"headers": dict(answer.headers), "body": answer.text}))
         shape_env = {**env, "BENCH_SHAPE_FILE": str(shape_file)}
-        processes.append(start("bench.baseline:same_shape", shape_port, shape_env))
+        processes.append(
+            start("bench.baseline:same_shape", shape_port, shape_env, stock=args.stock_protocol)
+        )
         get_url = (
             app_url + "?" + urlencode({"query": SERVICE, "variables": json.dumps(SERVICE_VARS)})
         )

@@ -39,7 +39,7 @@ from edge.logs import REQUEST_ID_HEADER, request_id_for
 from edge.metrics import NOTE as METRICS_NOTE
 from edge.request_fields import request_fields
 from resolvers.dates import Clock, oslo_date, seconds_to_midnight
-from schema.context import NOTE_KEY, ResponseNote
+from schema.context import NOTE_KEY, TODAY_KEY, ResponseNote
 
 MAX_ENTRIES = 20_000
 MAX_BYTES = 64 * 1024 * 1024
@@ -265,6 +265,7 @@ class PatientCache:
         post = method == "POST"
         body = await _read_body(receive) if post else b""
         today: date = oslo_date(located.clock())
+        scope[TODAY_KEY] = today
         # The first of a repeated header counts, as Starlette's request.headers.get has it.
         request_headers = dict(reversed(scope["headers"]))
         # None: answered in full and never stored (edge.cache_key says which requests).

@@ -19,7 +19,10 @@ import hashlib
 import json
 from collections import OrderedDict
 from datetime import date
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from edge.documents import DocumentRefused, bare_id, named_id
 from edge.negotiation import is_json_content, negotiate
@@ -27,7 +30,7 @@ from edge.request_fields import request_fields
 
 # A patient read's variables are a few numbers and names; anything larger is not kept, so
 # that no entry's key can be made large.
-MAX_VARIABLES_CHARS = 1_024
+MAX_VARIABLES_BYTES = 1_024
 MAX_OPERATION_NAME_CHARS = 256
 GRAPHIQL_HEADER = b"x-tilpass-client"
 
@@ -107,7 +110,7 @@ def key_size(key: Key) -> int:
     return len(document[1]) + len(operation_name or "") + len(variables)
 
 
-def _document(fields: dict[str, Any]) -> tuple[str, bytes | str] | None:
+def _document(fields: dict[str, Any]) -> tuple[str, bytes] | None:
     """("q", SHA-256) for a document sent whole; ("id", hex) for one named by documentId or
     by APQ's sha256Hash (both look up the same store, so both give the same answer)."""
     query = fields.get("query")
@@ -120,12 +123,29 @@ def _document(fields: dict[str, Any]) -> tuple[str, bytes | str] | None:
         return None if query is not None or bare is None else ("id", bare)
     if not isinstance(query, str):
         return None
-    return ("q", hashlib.sha256(query.encode("utf-8", "surrogatepass")).digest())
+    return ("q", _digest(query))
 
 
-def _canonical(variables: dict[str, Any] | None) -> str | None:
+# A few documents are sent whole again and again (an app's own, GraphiQL's): hashing one costs
+# more than finding it.
+@lru_cache(maxsize=256)
+def _digest(query: str) -> bytes:
+    return hashlib.sha256(query.encode("utf-8", "surrogatepass")).digest()
+
+
+def _canonical(variables: dict[str, Any] | None) -> bytes | None:
+    """The variables as JSON with sorted keys and no white space. Any faithful encoding will do,
+    as long as one value always gets one text and two values never share one: orjson's, but
+    where it has written null, which is also how it writes NaN and the infinities (`json`
+    reads those; it writes them apart)."""
     if not variables:
-        return ""
-    # (json, not orjson: orjson writes NaN as null, which would make them one key)
-    text = json.dumps(variables, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text if len(text) <= MAX_VARIABLES_CHARS else None
+        return b""
+    try:
+        text = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # an integer beyond 64 bits, a lone surrogate
+        text = b"null"
+    if b"null" in text:
+        text = json.dumps(
+            variables, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8", "surrogatepass")
+    return text if len(text) <= MAX_VARIABLES_BYTES else None

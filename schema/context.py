@@ -21,6 +21,9 @@ from resolvers.errors import Problem, Unauthenticated
 from resolvers.read_model import ReadModel
 
 NOTE_KEY = "tilpass.response"
+# The date in Europe/Oslo a request was keyed by in the response cache (edge/cache.py): the
+# answer stored under that key must be of that date, even when midnight passes meanwhile.
+TODAY_KEY = "tilpass.today"
 
 
 @dataclass
@@ -87,7 +90,8 @@ class Context:
         return self.clock()
 
     def today(self) -> date:
-        return oslo_date(self.clock())
+        keyed = self.request.scope.get(TODAY_KEY)
+        return keyed if keyed is not None else oslo_date(self.clock())
 
     def actor_hpr(self) -> int | None:
         """The HPR number of a valid bearer token, else None."""
