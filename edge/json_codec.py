@@ -12,8 +12,10 @@ from typing import Any
 
 import orjson
 
-# orjson reads an integer beyond 64 bits as a float; `json` keeps it whole (and GraphQL then
-# names the very number it refuses). A text with a float that large is read again by `json`.
+# orjson reads an integer beyond 64 bits (below -2**63 or above 2**64 - 1) as a float; `json`
+# keeps it whole (and GraphQL then names the very number it refuses). A text with a float
+# that large is read again by `json`; the bounds are open, since the integers just beyond
+# them round to the bounds themselves.
 _BEYOND_64_BITS = 2.0**63
 
 
@@ -36,7 +38,7 @@ def _huge_float_in(value: Any) -> bool:
             stack.extend(item.values())
         elif kind is list:
             stack.extend(item)
-        elif kind is float and not -_BEYOND_64_BITS <= item <= 2 * _BEYOND_64_BITS:
+        elif kind is float and not -_BEYOND_64_BITS < item < 2 * _BEYOND_64_BITS:
             return True
     return False
 

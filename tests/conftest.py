@@ -55,9 +55,17 @@ class Clock:
 
     def set(self, today: date, at: time = time(10, 0)) -> None:
         self.moment = datetime.combine(today, at, tzinfo=OSLO).astimezone(UTC)
+        self._next: list[datetime] = []
+
+    def then(self, today: date, at: time) -> None:
+        """Time passes once the clock has been read once more: every later reading is this."""
+        self._next = [datetime.combine(today, at, tzinfo=OSLO).astimezone(UTC)]
 
     def __call__(self) -> datetime:
-        return self.moment
+        now = self.moment
+        if self._next:
+            self.moment = self._next.pop()
+        return now
 
 
 @dataclass

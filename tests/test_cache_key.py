@@ -5,6 +5,8 @@ answer differently still gets its own answer."""
 from __future__ import annotations
 
 import json
+import math
+from datetime import time, timedelta
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
@@ -12,9 +14,10 @@ import httpx
 import pytest
 
 from app import create_app
+from edge.cache_key import request_key
 from edge.documents import id_of
 from settings import Settings
-from tests.conftest import FJORDBYEN, STORGATA, error_codes, samples
+from tests.conftest import ASTRID, FJORDBYEN, STORGATA, TODAY, error_codes, samples
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON_TYPE = "application/json"
@@ -255,3 +258,73 @@ async def test_a_get_with_empty_variables_is_answered_as_the_app_answers_it(api)
     # Then it gets the app's refusal, not the kept answer
     assert "errors" in refused.json()
     assert "data" not in refused.json() or refused.json()["data"] is None
+
+
+def key_of(variables: dict) -> object:
+    body = json.dumps({"query": READ, "variables": variables}).encode()
+    return request_key("POST", {b"content-type": b"application/json"}, b"", body, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (math.nan, None),  # orjson writes both as null
+        (math.inf, None),
+        (math.nan, "NaN"),
+        (1, 1.0),
+        (1, True),
+        (2**64, float(2**64)),  # beyond 64 bits: only `json` writes the integer
+        ("\ud800", "\ufffd"),  # a lone surrogate
+        ("null", None),
+        ({"a": 1, "b": None}, {"a": 1}),
+    ],
+)
+def test_different_variables_never_share_a_key(one, other):
+    assert key_of({"x": one}) is not None and key_of({"x": other}) is not None
+    assert key_of({"x": one}) != key_of({"x": other})
+    assert key_of({"x": one, "y": 2}) == key_of({"y": 2, "x": one})
+
+
+async def test_an_answer_kept_under_a_date_is_of_that_date_when_midnight_passes_meanwhile(
+    api, clock
+):
+    # Given a notice for tomorrow only
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    added = await api.data(
+        SCHEDULE,
+        {
+            "input": {
+                "herId": STORGATA,
+                "slot": "TIMEBESTILLING",
+                "text": "Stengt i morgen.",
+                "from": tomorrow,
+                "to": tomorrow,
+            }
+        },
+        hpr=ASTRID,
+    )
+    assert added["addScheduledText"]["userErrors"] == []
+    # When a patient asks a moment before midnight, and midnight passes once the cache has
+    # keyed the request by today's date
+    clock.set(TODAY, time(23, 59, 59, 900_000))
+    clock.then(TODAY + timedelta(days=1), time(0, 0, 0, 100_000))
+    first = await api.data(TODAY_TEXT, {"herId": STORGATA})
+    # Then the answer is today's, as its key says
+    assert first["patientService"]["practiceText"] is None
+    # And so is what the cache answers the next patient of today with
+    clock.set(TODAY, time(23, 59, 59, 950_000))
+    assert await api.data(TODAY_TEXT, {"herId": STORGATA}) == first
+    # And tomorrow has the notice
+    clock.set(TODAY + timedelta(days=1))
+    tomorrows = await api.data(TODAY_TEXT, {"herId": STORGATA})
+    assert tomorrows["patientService"]["practiceText"] == "Stengt i morgen."
+
+
+SCHEDULE = """
+mutation Add($input: AddScheduledTextInput!) {
+  addScheduledText(input: $input) { userErrors { code } }
+}"""
+TODAY_TEXT = """
+query Today($herId: Int!) {
+  patientService(herId: $herId, service: TIMEBESTILLING) { practiceText }
+}"""
