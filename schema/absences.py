@@ -4,15 +4,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.absences import Absence as AbsenceRow
 from models.practices import Practitioner
-from resolvers import absences
-from resolvers.errors import Problem
-from schema.context import Context
 from schema.enums import Service
-from schema.errors import UserError, user_errors
+from schema.errors import UserError
 
 if TYPE_CHECKING:
     from schema.practices import Practice
@@ -101,61 +97,4 @@ class DeleteAbsencePayload:
     )
     user_errors: list[UserError] = strawberry.field(
         description="Why nothing was deleted; empty on success."
-    )
-
-
-async def add_absence(input: AddAbsenceInput, info: strawberry.Info[Context]) -> AddAbsencePayload:
-    from schema.practices import load_practice
-
-    ctx = info.context
-    actor = ctx.require_actor()
-    added: list[Absence] = []
-
-    async def change(session: AsyncSession) -> list[Problem]:
-        row, problems = await absences.add_absence(
-            session=session,
-            catalog=ctx.catalog,
-            her_id=input.her_id,
-            actor_hpr=actor,
-            practitioner_hpr=input.practitioner_hpr,
-            start=input.from_,
-            end=input.to,
-            services=[s.value for s in input.services],
-            now=ctx.now(),
-        )
-        if row is not None:
-            practitioner = await session.get(Practitioner, row.hpr_number)
-            added.append(Absence.of(row, practitioner.name if practitioner else None))
-        return problems
-
-    problems = await ctx.apply(input.her_id, change)
-    return AddAbsencePayload(
-        absence=None if problems else added[0],
-        practice=await load_practice(ctx, input.her_id),
-        user_errors=user_errors(problems),
-    )
-
-
-async def delete_absence(
-    input: DeleteAbsenceInput, info: strawberry.Info[Context]
-) -> DeleteAbsencePayload:
-    from schema.practices import load_practice
-
-    ctx = info.context
-    actor = ctx.require_actor()
-    problems = await ctx.apply(
-        input.her_id,
-        lambda session: absences.delete_absence(
-            session=session,
-            catalog=ctx.catalog,
-            her_id=input.her_id,
-            actor_hpr=actor,
-            absence_id=str(input.id),
-            now=ctx.now(),
-        ),
-    )
-    return DeleteAbsencePayload(
-        deleted_id=None if problems else input.id,
-        practice=await load_practice(ctx, input.her_id),
-        user_errors=user_errors(problems),
     )

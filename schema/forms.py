@@ -10,7 +10,7 @@ from resolvers import forms
 from resolvers.forms import ToolView
 from schema.context import Context
 from schema.enums import EntryPoint, FormKind
-from schema.errors import UserError, user_errors
+from schema.errors import UserError
 
 if TYPE_CHECKING:
     from schema.practices import Practice
@@ -129,34 +129,4 @@ def forms_query(
 ) -> list[Form]:
     return form_list(
         forms.forms_at(info.context.catalog, entry_point.value if entry_point else None)
-    )
-
-
-async def choose_form(input: ChooseFormInput, info: strawberry.Info[Context]) -> ChooseFormPayload:
-    from schema.practices import load_practice
-
-    ctx = info.context
-    actor = ctx.require_actor()
-    entry_point = input.entry_point.value
-    problems = await ctx.apply(
-        input.her_id,
-        lambda session: forms.choose_form(
-            session=session,
-            catalog=ctx.catalog,
-            her_id=input.her_id,
-            actor_hpr=actor,
-            entry_point=entry_point,
-            form_id=None if input.form_id is None else str(input.form_id),
-            reset_to_default=bool(input.reset_to_default),
-            expected_version=input.expected_version,
-            now=ctx.now(),
-        ),
-    )
-    async with ctx.db.read() as session:
-        tools = await forms.tools_view(session=session, catalog=ctx.catalog, her_id=input.her_id)
-    tool = next(t for t in tools if t.entry_point.code == entry_point)
-    return ChooseFormPayload(
-        tool=ToolSetting.of(tool),
-        practice=await load_practice(ctx, input.her_id),
-        user_errors=user_errors(problems),
     )

@@ -7,7 +7,17 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.types import ExecutionContext
 
-from schema import absences, audit, patient, practices, texts
+from schema import (
+    absence_changes,
+    absences,
+    audit,
+    audit_changes,
+    form_changes,
+    patient,
+    practices,
+    text_changes,
+    texts,
+)
 from schema import forms as form_schema
 from schema.errors import ErrorCodes
 from schema.execution import AcyclicExecutionContext
@@ -60,35 +70,36 @@ class Query:
 )
 class Mutation:
     save_texts: texts.SaveTextsPayload = strawberry.mutation(
-        resolver=texts.save_texts,
+        resolver=text_changes.save_texts,
         description='Saves the practice\'s additions to the info texts ("LAGRE"), all or nothing.',
     )
     choose_form: form_schema.ChooseFormPayload = strawberry.mutation(
-        resolver=form_schema.choose_form,
+        resolver=form_changes.choose_form,
         description='Chooses the active form at an entry point; formId null means no form ("Ingen").',
     )
     add_absence: absences.AddAbsencePayload = strawberry.mutation(
-        resolver=absences.add_absence,
+        resolver=absence_changes.add_absence,
         description=(
             'Registers a temporary absence ("LEGG TIL FRAVÆR") that switches services off for the '
             "practitioner's patients."
         ),
     )
     delete_absence: absences.DeleteAbsencePayload = strawberry.mutation(
-        resolver=absences.delete_absence, description='Deletes an absence ("SLETT").'
+        resolver=absence_changes.delete_absence, description='Deletes an absence ("SLETT").'
     )
     add_scheduled_text: texts.AddScheduledTextPayload = strawberry.mutation(
-        resolver=texts.add_scheduled_text,
+        resolver=text_changes.add_scheduled_text,
         description=(
             "Schedules a text shown to patients instead of the slot's addition from one date to "
             'another ("LEGG TIL PLANLAGT TEKST").'
         ),
     )
     delete_scheduled_text: texts.DeleteScheduledTextPayload = strawberry.mutation(
-        resolver=texts.delete_scheduled_text, description='Deletes a scheduled text ("SLETT").'
+        resolver=text_changes.delete_scheduled_text,
+        description='Deletes a scheduled text ("SLETT").',
     )
     revert_change: audit.RevertChangePayload = strawberry.mutation(
-        resolver=audit.revert_change,
+        resolver=audit_changes.revert_change,
         description=(
             'Undoes one change from the practice\'s history ("ANGRE"), as a new change; a revert '
             "of a revert redoes it."

@@ -4,15 +4,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.texts import ScheduledText as ScheduledTextRow
-from resolvers import scheduled_texts, texts
-from resolvers.errors import Problem
 from resolvers.texts import TextView
-from schema.context import Context
 from schema.enums import Language, TextSlot
-from schema.errors import UserError, user_errors
+from schema.errors import UserError
 
 if TYPE_CHECKING:
     from schema.practices import Practice
@@ -115,31 +111,6 @@ class SaveTextsPayload:
     )
 
 
-async def save_texts(input: SaveTextsInput, info: strawberry.Info[Context]) -> SaveTextsPayload:
-    from schema.practices import load_practice
-
-    ctx = info.context
-    actor = ctx.require_actor()
-    problems = await ctx.apply(
-        input.her_id,
-        lambda session: texts.save_texts(
-            session=session,
-            catalog=ctx.catalog,
-            her_id=input.her_id,
-            actor_hpr=actor,
-            expected_version=input.expected_version,
-            entries=[
-                (entry.slot.value, (entry.language or Language.NB).value, entry.text)
-                for entry in input.texts
-            ],
-            now=ctx.now(),
-        ),
-    )
-    return SaveTextsPayload(
-        practice=await load_practice(ctx, input.her_id), user_errors=user_errors(problems)
-    )
-
-
 @strawberry.type(
     description=(
         "A text shown to patients instead of the slot's addition from `from` to `to` "
@@ -221,65 +192,4 @@ class DeleteScheduledTextPayload:
     )
     user_errors: list[UserError] = strawberry.field(
         description="Why nothing was deleted; empty on success."
-    )
-
-
-async def add_scheduled_text(
-    input: AddScheduledTextInput, info: strawberry.Info[Context]
-) -> AddScheduledTextPayload:
-    from schema.practices import load_practice
-
-    ctx = info.context
-    actor = ctx.require_actor()
-    added: list[ScheduledText] = []
-
-    async def change(session: AsyncSession) -> list[Problem]:
-        row, problems = await scheduled_texts.add_scheduled_text(
-            session=session,
-            catalog=ctx.catalog,
-            her_id=input.her_id,
-            actor_hpr=actor,
-            expected_version=input.expected_version,
-            slot=input.slot.value,
-            language=(input.language or Language.NB).value,
-            text=input.text,
-            start=input.from_,
-            end=input.to,
-            now=ctx.now(),
-        )
-        if row is not None:
-            added.append(ScheduledText.of(row))
-        return problems
-
-    problems = await ctx.apply(input.her_id, change)
-    return AddScheduledTextPayload(
-        scheduled_text=None if problems else added[0],
-        practice=await load_practice(ctx, input.her_id),
-        user_errors=user_errors(problems),
-    )
-
-
-async def delete_scheduled_text(
-    input: DeleteScheduledTextInput, info: strawberry.Info[Context]
-) -> DeleteScheduledTextPayload:
-    from schema.practices import load_practice
-
-    ctx = info.context
-    actor = ctx.require_actor()
-    problems = await ctx.apply(
-        input.her_id,
-        lambda session: scheduled_texts.delete_scheduled_text(
-            session=session,
-            catalog=ctx.catalog,
-            her_id=input.her_id,
-            actor_hpr=actor,
-            expected_version=input.expected_version,
-            scheduled_text_id=str(input.id),
-            now=ctx.now(),
-        ),
-    )
-    return DeleteScheduledTextPayload(
-        deleted_id=None if problems else input.id,
-        practice=await load_practice(ctx, input.her_id),
-        user_errors=user_errors(problems),
     )
