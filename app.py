@@ -258,24 +258,21 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
 
     # One app has one Services at a time (a test may start it again with others): what the
     # cache needs of them is put together once, not at every request.
-    located: dict[int, tuple[Services, Located]] = {}
+    built: tuple[Services, Located] | None = None
 
     def locate(scope: Scope) -> Located:
+        nonlocal built
         services: Services = scope["app"].state.services
-        found = located.get(id(services))
-        if found is None or found[0] is not services:
-            located.clear()
-            found = located[id(services)] = (
-                services,
-                Located(
-                    cache=services.cache,
-                    clock=services.clock,
-                    on_hit=count_hit,
-                    shareable=services.shareable,
-                    fast=fast,
-                ),
+        if built is None or built[0] is not services:
+            located = Located(
+                cache=services.cache,
+                clock=services.clock,
+                on_hit=count_hit,
+                shareable=services.shareable,
+                fast=fast,
             )
-        return found[1]
+            built = (services, located)
+        return built[1]
 
     graphql.public_url, graphql.dpop_required = settings.public_url, settings.dpop == "required"
     app = Starlette(

@@ -7,12 +7,13 @@
 All Python servers run under uvicorn with one worker (bench/serve.py), pinned to core 0
 (taskset, where there is one), on the HTTP protocol `tilpass serve` uses, which writes each
 response to the socket once (edge/http_protocol.py); --stock-protocol puts them all on
-uvicorn's own, which writes the headers and the body apart. wrk runs on core 1. The scenarios alternate with the baseline in every round, so
-that the ratios compare runs made under the same conditions. Needs wrk (apt-get install
-wrk). Prints req/s, p50 and p99 per scenario and the ratio to the baseline of its round.
-The baseline returns a fixed dict; "bare Starlette, same answer" is a second bare app that
-sends exactly the service's patientService answer (its headers and body), to show how much
-of the gap is the answer's shape rather than the service's work.
+uvicorn's own, which writes the headers and the body apart. wrk runs on core 1. The
+scenarios alternate with the baseline in every round, so that the ratios compare runs made
+under the same conditions. Needs wrk (apt-get install wrk). Prints req/s, p50 and p99 per
+scenario and the ratio to the baseline of its round. The baseline returns a fixed dict;
+"bare Starlette, same answer" is a second bare app that sends exactly the service's
+patientService answer (its headers and body), to show how much of the gap is the answer's
+shape rather than the service's work.
 
 --peers adds two Node servers answering the same document with the same data (the service's
 answer, recorded at the start of the run), one process each, pinned as the Python servers

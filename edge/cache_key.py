@@ -141,10 +141,10 @@ def _canonical(variables: dict[str, Any] | None) -> bytes | None:
     if not variables:
         return b""
     try:
-        text = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+        text: bytes | None = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # an integer beyond 64 bits, a lone surrogate
-        text = b"null"
-    if b"null" in text:
+        text = None
+    if text is None or b"null" in text:
         text = json.dumps(
             variables, sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode("utf-8", "surrogatepass")
