@@ -26,17 +26,32 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+# The last day oslo_date worked out, as the UTC instants it starts and ends at: every request
+# asks for today, and a comparison costs a fraction of converting to Europe/Oslo again.
+_last_day: tuple[datetime, datetime, date] = (datetime.min.replace(tzinfo=UTC),) * 2 + (date.min,)
+
+
 def oslo_date(moment: datetime) -> date:
-    return moment.astimezone(OSLO).date()
+    global _last_day
+    start, end, day = _last_day
+    if moment.tzinfo is UTC and start <= moment < end:
+        return day
+    day = moment.astimezone(OSLO).date()
+    if moment.tzinfo is UTC:
+        _last_day = (_midnight_in_utc(day), _midnight_in_utc(day + timedelta(days=1)), day)
+    return day
+
+
+def _midnight_in_utc(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=OSLO).astimezone(UTC)
 
 
 def seconds_to_midnight(moment: datetime) -> int:
     """Whole seconds from `moment` until the next midnight in Europe/Oslo (at least 1): when
     dated content (absences, scheduled texts, "today") next changes without a write. Counted
     in absolute time, so a day of 23 or 25 hours (summer time) is counted right."""
-    tomorrow = oslo_date(moment) + timedelta(days=1)
-    midnight = datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=OSLO)
-    left = (midnight.astimezone(UTC) - moment.astimezone(UTC)).total_seconds()
+    midnight = _midnight_in_utc(oslo_date(moment) + timedelta(days=1))
+    left = (midnight - moment.astimezone(UTC)).total_seconds()
     return max(1, int(left))
 
 

@@ -4,6 +4,8 @@ their values and descriptions follow catalog.json; the contract test keeps them 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from typing import TypeVar
 
 import strawberry
 
@@ -11,6 +13,14 @@ from models.catalog import load_catalog
 from resolvers.forms import KIND_LABELS
 
 _catalog = load_catalog()
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def by_value(kind: type[E]) -> Mapping[str, E]:
+    """An enum's members by value: a lookup, for the read path, where calling the enum to find
+    one cost as much as the rest of building the object that holds it."""
+    return {member.value: member for member in kind}
 
 
 def _enum(name: str, values: list[tuple[str, str]]) -> type[enum.Enum]:

@@ -8,9 +8,11 @@ import strawberry
 from resolvers import patient
 from resolvers.patient import AbsenceNoticeView, ChosenText, PatientServiceView
 from schema.context import Context
-from schema.enums import EntryPoint, Language, Service
+from schema.enums import EntryPoint, Language, Service, by_value
 from schema.forms import Form
 from schema.practices import PracticeSummary
+
+SERVICES, LANGUAGES, ENTRY_POINTS = by_value(Service), by_value(Language), by_value(EntryPoint)
 
 
 @strawberry.type(description="Why a service is switched off today, and when it opens again.")
@@ -104,8 +106,8 @@ class PatientService:
     @classmethod
     def of(cls, view: PatientServiceView) -> "PatientService":
         return cls(
-            service=Service(view.service.code),
-            language=Language(view.language),
+            service=SERVICES[view.service.code],
+            language=LANGUAGES[view.language],
             title=view.title,
             lead=view.lead,
             offered=view.offered,
@@ -120,7 +122,7 @@ class PatientService:
             form=Form.of(view.form),
             entry_points=[
                 PatientEntry(
-                    entry_point=EntryPoint(e.entry_point.code),
+                    entry_point=ENTRY_POINTS[e.entry_point.code],
                     title=e.title,
                     form=Form.of(e.form),
                 )
@@ -158,7 +160,7 @@ class PatientPanel:
 
 
 def _language(chosen: ChosenText | None) -> Language | None:
-    return Language(chosen.language) if chosen else None
+    return LANGUAGES[chosen.language] if chosen else None
 
 
 HerId = Annotated[int, strawberry.argument(description="HER-id of the practice.")]

@@ -98,7 +98,10 @@ class Planner:
         self, type_: GraphQLOutputType, selection_sets: list[SelectionSetNode]
     ) -> Complete:
         if isinstance(type_, GraphQLList):
-            return _list(self.completer(type_.of_type, selection_sets))
+            item = type_.of_type
+            if isinstance(item, GraphQLNonNull):
+                return _list_of_non_null(self._completer(item.of_type, selection_sets))
+            return _list(self.completer(item, selection_sets))
         if is_leaf_type(type_):
             return _leaf(type_.coerce_output_value)  # type: ignore[union-attr]
         if isinstance(type_, GraphQLObjectType):
@@ -147,10 +150,12 @@ class Planner:
         else:
             check = _inline_check(named, n)
             if check is None:
-                names[f"c{n}"] = self.completer(type_, selection_sets)
-                return [f"    {v} = c{n}({v})"]
-            names[f"c{n}"] = _leaf(named.coerce_output_value)  # type: ignore[union-attr]
-            convert = [f"if {check}: {v} = c{n}({v})"]
+                # Null is dealt with here, as for the leaves: one call less per object.
+                names[f"c{n}"] = self._completer(named, selection_sets)
+                convert = [f"{v} = c{n}({v})"]
+            else:
+                names[f"c{n}"] = _leaf(named.coerce_output_value)  # type: ignore[union-attr]
+                convert = [f"if {check}: {v} = c{n}({v})"]
         if non_null:
             return [f"    if {v} is None: raise NotPlain", *(f"    {line}" for line in convert)]
         return [f"    if {v} is not None:", *(f"        {line}" for line in convert)]
@@ -208,9 +213,25 @@ def _nullable(inner: Complete) -> Complete:
 
 def _list(item: Complete) -> Complete:
     def complete(value: Any) -> list[Any]:
-        if not is_iterable(value):
+        # A list is what the resolvers give; graphql-core's own test (an ABC check) is kept
+        # for anything else.
+        if type(value) is not list and not is_iterable(value):
             raise NotPlain
         return [item(element) for element in value]
+
+    return complete
+
+
+def _list_of_non_null(item: Complete) -> Complete:
+    def complete(value: Any) -> list[Any]:
+        if type(value) is not list and not is_iterable(value):
+            raise NotPlain
+        completed = []
+        for element in value:
+            if element is None:
+                raise NotPlain
+            completed.append(item(element))
+        return completed
 
     return complete
 

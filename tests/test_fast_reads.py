@@ -118,6 +118,16 @@ VARIABLE_ERRORS = [
     {"herId": STORGATA},
     {"herId": None, "service": "RESEPTFORNYELSE"},  # null for non-null
     {"herId": STORGATA, "service": None},
+    {"herId": True, "service": "RESEPTFORNYELSE"},  # a boolean is no Int
+    {"herId": STORGATA, "service": ["RESEPTFORNYELSE"]},  # a list is no enum value
+    {"herId": STORGATA, "service": 1},
+]
+# Values at the edges of what coerces, which must coerce as graphql-core coerces them.
+VARIABLE_EDGES = [
+    {"herId": float(STORGATA), "service": "RESEPTFORNYELSE"},  # an integral float is an Int
+    {"herId": 2**31 - 1, "service": "RESEPTFORNYELSE"},  # the largest Int (no such practice)
+    {"herId": -(2**31), "service": "RESEPTFORNYELSE"},
+    {"herId": STORGATA, "service": "RESEPTFORNYELSE", "hpr": float(ASTRID)},
 ]
 
 # What differs between any two responses: the request's id, and whether a shared cache may
@@ -138,6 +148,7 @@ def corpus() -> list[tuple[str, dict[str, Any]]]:
         asked.append((BOTH, {**common, "service": SERVICES[(her_id + hpr if hpr else 0) % 4]}))
     asked += [(SERVICE, variables) for variables in VARIABLE_ERRORS]
     asked += [(BOTH, variables) for variables in VARIABLE_ERRORS]
+    asked += [(SERVICE, variables) for variables in VARIABLE_EDGES]
     return asked
 
 
