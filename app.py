@@ -121,6 +121,11 @@ class Services:
             forget=self.forget,
         )
 
+    def patient_context(self, scope: Scope) -> Context:
+        """The context of a request without credentials (the compiled path's): nobody is
+        signed in, so there is no one to identify."""
+        return self.context(HTTPConnection(scope))
+
     def forget(self, her_id: int) -> None:
         """A change to the practice has committed here: no answer may show it as it was."""
         self.cache.invalidate([her_id])
@@ -178,13 +183,6 @@ class TilpassGraphQL(GraphQLOverHTTP):
             dpop_required=self.dpop_required,
         )
         return services.context(request, identify)
-
-
-def patient_context(scope: Scope) -> Context:
-    """The context of a request without credentials (the compiled path's): nobody is signed
-    in, so there is no one to identify."""
-    services: Services = scope["app"].state.services
-    return services.context(HTTPConnection(scope))
 
 
 def settle_heap() -> None:
@@ -252,7 +250,6 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
             documents=graphql.documents,
             plain_reads=graphql.plain_reads,
             metrics=metrics,
-            context_for=patient_context,
         )
     )
 
@@ -270,6 +267,7 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
                 on_hit=count_hit,
                 shareable=services.shareable,
                 fast=fast,
+                context_for=services.patient_context,
             )
             built = (services, located)
         return built[1]

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -59,7 +60,7 @@ XKEY = b"xkey"
 
 
 def surrogate_keys(her_ids: Iterable[int]) -> bytes:
-    return b" ".join(b"practice-%d" % her_id for her_id in sorted(her_ids))
+    return b" ".join([b"practice-%d" % her_id for her_id in sorted(her_ids)])
 
 
 # Slots and a tuple of ids keep an entry to one object the garbage collector tracks: a full
@@ -144,7 +145,10 @@ class ResponseCache:
         for gone_key, gone in self._entries.put(key, entry, size):
             self._unindex(gone_key, gone)
         for her_id in entry.her_ids:
-            self._by_practice.setdefault(her_id, set()).add(key)
+            keys = self._by_practice.get(her_id)
+            if keys is None:
+                keys = self._by_practice[her_id] = set()
+            keys.add(key)
 
     def invalidate(self, her_ids: Iterable[int]) -> None:
         self.epoch += 1
@@ -226,8 +230,10 @@ class Located:
     # False while the database cannot be reached: what is answered then is the last known
     # state, which no shared cache may keep.
     shareable: Callable[[], bool]
-    # Answers a miss of a planned patient document without the layers below (None: off).
+    # Answers a miss of a planned patient document without the layers below (None: off), with
+    # the resolvers' context for a request without credentials.
     fast: FastReads | None = None
+    context_for: Callable[[Scope], Any] | None = None
 
 
 # Headers every answer gets anew rather than from the stored response.
@@ -289,12 +295,13 @@ class PatientCache:
         # The compiled path, for what the layers below would do nothing else with: a key (so
         # no streaming, a media type we answer in), not GraphiQL's, no credentials.
         fast = located.fast if key is not None and not key[5] and not credentials else None
+        context_for = located.context_for
         produced = None
-        if fast is not None:
+        if fast is not None and context_for is not None:
             if fields is None:
                 fields = request_fields(method, scope["query_string"], body)
             if fields is not None:
-                produced = await fast.answer(scope, fields, key[4])  # type: ignore[index]
+                produced = await fast.answer(scope, fields, key[4], context_for)  # type: ignore[index]
             if produced is None:
                 note = scope[NOTE_KEY] = ResponseNote()
         if produced is not None:

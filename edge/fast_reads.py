@@ -48,11 +48,8 @@ class FastReads:
         documents: PersistedDocuments,
         plain_reads: PlainReads,
         metrics: Metrics,
-        context_for: Callable[[Scope], Any],
     ) -> None:
-        """`context_for`: the resolvers' context for a request without credentials."""
         self.documents, self.plain_reads, self.metrics = documents, plain_reads, metrics
-        self.context_for = context_for
         # The headers the full stack gave the last stored answer, by media type.
         self._headers: dict[str, Headers] = {}
 
@@ -61,9 +58,14 @@ class FastReads:
         self._headers[media_type] = headers
 
     async def answer(
-        self, scope: Scope, fields: dict[str, Any], media_type: str
+        self,
+        scope: Scope,
+        fields: dict[str, Any],
+        media_type: str,
+        context_for: Callable[[Scope], Any],
     ) -> tuple[Headers, bytes, str] | None:
-        """The answer's headers, body and operation label; None for the full path."""
+        """The answer's headers, body and operation label; None for the full path.
+        `context_for`: the resolvers' context for a request without credentials."""
         started = time.perf_counter()
         headers = self._headers.get(media_type)
         if headers is None:
@@ -80,7 +82,7 @@ class FastReads:
         query = resolved.query
         reset = REQUEST_ID.set(request_id_for(scope))
         try:
-            context = self.context_for(scope)
+            context = context_for(scope)
             result = await self.plain_reads.execute(
                 query, operation_name, fields.get("variables"), context
             )

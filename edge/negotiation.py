@@ -10,6 +10,9 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
 
+# Clients send a handful of Accept headers, and working one out is string work for every
+# request; what is remembered is bounded (64 of at most a header's length).
+@lru_cache(maxsize=64)
 def negotiate(accept: str | None) -> str | None:
     """The media type to answer in, or None when the client accepts neither of ours.
 
