@@ -30,11 +30,13 @@ from graphql import (
     SelectionSetNode,
     parse,
 )
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from prometheus_client.exposition import generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from edge.request_metrics import RequestMetrics
 
 NOTE = "tilpass.metrics"
 # The document and operation name GraphQL ran, left in the scope by the GraphQL view: the
@@ -91,52 +93,20 @@ def root_fields(schema: strawberry.Schema) -> dict[str, frozenset[str]]:
 class Metrics:
     def __init__(self, schema: strawberry.Schema, *, max_tokens: int) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "tilpass_graphql_requests",
-            "GraphQL requests by operation and outcome.",
-            ["operation", "outcome"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "tilpass_graphql_request_duration_seconds",
-            "Time from request to the end of the response, by operation.",
-            ["operation"],
-            registry=self.registry,
-        )
-        self.cache_hits = Counter(
-            "tilpass_response_cache_hits",
-            "GraphQL responses served from the patient view's response cache (304 included).",
-            ["operation"],
-            registry=self.registry,
-        )
+        # The request counts and latencies (edge/request_metrics.py).
+        self.requests = RequestMetrics()
+        self.registry.register(self.requests)
         self._fields = root_fields(schema)
         self._max_tokens = max_tokens
         # Repeated documents (the patient page's) are named without parsing them again; bounded
         # like strawberry's own parser cache.
         self._named = lru_cache(maxsize=256)(self._name)
-        self._by_label: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
 
     async def endpoint(self, request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
     def record(self, operation: str, outcome: str, seconds: float, *, cache_hit: bool) -> None:
-        requests, latency, hits = self._series(operation, outcome)
-        requests.inc()
-        latency.observe(seconds)
-        if cache_hit:
-            hits.inc()
-
-    def _series(self, operation: str, outcome: str) -> tuple[Any, Any, Any]:
-        # Looking labelled series up costs more than counting on the cache-hit path; the
-        # labels are bounded by the schema, so keeping every combination is safe.
-        series = self._by_label.get((operation, outcome))
-        if series is None:
-            series = self._by_label[(operation, outcome)] = (
-                self.requests.labels(operation=operation, outcome=outcome),
-                self.latency.labels(operation=operation),
-                self.cache_hits.labels(operation=operation),
-            )
-        return series
+        self.requests.record(operation, outcome, seconds, cache_hit=cache_hit)
 
     def operation(self, method: str, query_string: bytes, body: bytes) -> str:
         """The `operation` label of a request as it was sent."""
