@@ -184,13 +184,6 @@ def etag_of(body: bytes, content_type: bytes = b"") -> bytes:
     return b'"' + digest.hexdigest().encode() + b'"'
 
 
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value
-    return None
-
-
 # The headers answers are stored with are few (one set per media type, near enough).
 @lru_cache(maxsize=64)
 def _vary_on_accept(headers: tuple[tuple[bytes, bytes], ...]) -> tuple[tuple[bytes, bytes], ...]:
@@ -261,7 +254,12 @@ class PatientCache:
         self.app, self.locate, self.max_body_bytes = app, locate, max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self._eligible(scope):
+        if scope["type"] != "http" or scope["path"] != GRAPHQL_PATH:
+            await self.app(scope, receive, send)
+            return
+        # The first of a repeated header counts, as Starlette's request.headers.get has it.
+        request_headers = dict(reversed(scope["headers"]))
+        if not self._eligible(scope["method"], request_headers):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -272,8 +270,6 @@ class PatientCache:
         body = await _read_body(receive) if post else b""
         today: date = oslo_date(located.clock())
         scope[TODAY_KEY] = today
-        # The first of a repeated header counts, as Starlette's request.headers.get has it.
-        request_headers = dict(reversed(scope["headers"]))
         # None: answered in full and never stored (edge.cache_key says which requests).
         key, fields = keyed_request(method, request_headers, scope["query_string"], body, today)
         conditional = None if post else request_headers.get(b"if-none-match")
@@ -330,16 +326,13 @@ class PatientCache:
         shared = public_get and not cache.changed_since(epoch, her_ids) and located.shareable()
         await _answer(send, entry, conditional, request_id_bytes, located, shared)
 
-    def _eligible(self, scope: Scope) -> bool:
-        if scope["type"] != "http" or scope["path"] != GRAPHQL_PATH:
-            return False
-        method = scope["method"]
+    def _eligible(self, method: str, headers: dict[bytes, bytes]) -> bool:
         if method == "GET":
-            accept = _header(scope, b"accept") or b""
-            return b"text/html" not in accept and _header(scope, b"origin") is None  # GraphiQL
-        if method != "POST" or _header(scope, b"origin") is not None:
+            accept = headers.get(b"accept", b"")
+            return b"text/html" not in accept and b"origin" not in headers  # GraphiQL
+        if method != "POST" or b"origin" in headers:
             return False
-        length = _header(scope, b"content-length")
+        length = headers.get(b"content-length")
         return length is not None and length.isdigit() and int(length) <= self.max_body_bytes
 
 

@@ -139,6 +139,9 @@ class Catalog:
     def service(self, code: str) -> ServiceSpec:
         return self._by_code["service"][code]
 
+    def find_service(self, code: str) -> ServiceSpec | None:
+        return self._by_code["service"].get(code)
+
     def text_slot(self, code: str) -> TextSlotSpec:
         return self._by_code["slot"][code]
 

@@ -235,7 +235,7 @@ async def patient_service(
     if found is None:
         return None
     snapshot, practitioner_absences = found
-    spec = next((s for s in catalog.services if s.code == service), None)
+    spec = catalog.find_service(service)
     if spec is None:
         return None
     return merge_service(
