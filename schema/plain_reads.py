@@ -35,7 +35,7 @@ from graphql import GraphQLError, GraphQLNonNull, located_error
 from strawberry.types import ExecutionResult
 
 from schema.read_completion import NotPlain
-from schema.read_plan import ContextOnly, Plan, RootField, RootTypename, plan
+from schema.read_plan import ContextOnly, Plan, RootTypename, plan
 
 MAX_PLANS = 256
 
@@ -109,8 +109,12 @@ class PlainReads:
             kwargs = root.arguments(coerced)
             if kwargs is None:
                 return None
+            if root.info_name is not None:
+                kwargs[root.info_name] = self._info_class(_raw_info=info, _field=root.definition)
             try:
-                value = await self._resolve(root, kwargs, info)
+                value = root.call(**kwargs)
+                if inspect.isawaitable(value):
+                    value = await value
             except Exception as exc:  # reported as the executor reports it
                 if isinstance(root.field.type, GraphQLNonNull):
                     return None
@@ -119,14 +123,6 @@ class PlainReads:
                 continue
             data[root.key] = root.complete(value)
         return ExecutionResult(data=data, errors=errors or None)
-
-    async def _resolve(self, root: RootField, kwargs: dict[str, Any], info: ContextOnly) -> Any:
-        if root.info_name is not None:
-            kwargs[root.info_name] = self._info_class(_raw_info=info, _field=root.definition)
-        value = root.call(**kwargs)
-        if inspect.isawaitable(value):
-            value = await value
-        return value
 
 
 def _log_failure(stage: str, operation_name: str | None, exc: BaseException) -> None:
