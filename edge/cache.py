@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from edge.bounded import Bounded
 from edge.cache_key import Key, key_size, keyed_request
 from edge.fast_reads import FastReads
-from edge.logs import REQUEST_ID_HEADER, request_id_for
+from edge.logs import REQUEST_ID_HEADER, log_access, request_id_for
 from edge.metrics import NOTE as METRICS_NOTE
 from edge.request_fields import request_fields
 from resolvers.dates import Clock, oslo_date, seconds_to_midnight
@@ -281,8 +281,12 @@ class PatientCache:
         entry = cache.get(key) if key is not None else None
         if entry is not None:
             shared = public_get and located.shareable()
-            await _answer(send, entry, conditional, request_id_for(scope).encode(), located, shared)
-            located.on_hit(entry.operation, time.perf_counter() - started)
+            status = await _answer(
+                send, entry, conditional, request_id_for(scope).encode(), located, shared
+            )
+            seconds = time.perf_counter() - started
+            located.on_hit(entry.operation, seconds)
+            log_access(scope, status, seconds, operation=entry.operation, outcome="ok")
             return
 
         note = ResponseNote()
@@ -343,8 +347,9 @@ async def _answer(
     request_id: bytes,
     located: Located,
     shared: bool,
-) -> None:
-    """The stored answer, or 304. `shared`: a shared cache may keep it until midnight."""
+) -> int:
+    """The stored answer, or 304 (its status is returned). `shared`: a shared cache may keep it
+    until midnight."""
     if shared and entry.keys:
         seconds = seconds_to_midnight(located.clock())
         control = (b"cache-control", SHARED.format(seconds).encode())
@@ -353,9 +358,10 @@ async def _answer(
         control, extra = (b"cache-control", PUBLIC), ()
     if _matches(conditional, entry.etag):
         await _send(send, 304, extra, b"", control, request_id, entry.etag)
-    else:
-        headers = entry.headers + extra if extra else entry.headers
-        await _send(send, entry.status, headers, entry.body, control, request_id, entry.etag)
+        return 304
+    headers = entry.headers + extra if extra else entry.headers
+    await _send(send, entry.status, headers, entry.body, control, request_id, entry.etag)
+    return entry.status
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -188,3 +189,55 @@ def test_one_request_keeps_one_id_however_many_layers_ask():
     assert request_id_for({"type": "http", "headers": []}) != first
     given = {"type": "http", "headers": [(b"x-request-id", b"patient-page-42")]}
     assert request_id_for(given) == request_id_for(given) == "patient-page-42"
+
+
+SERVICE_TITLE = """
+query Title($herId: Int!, $service: Service!) {
+  patientService(herId: $herId, service: $service) { title }
+}
+"""
+
+
+async def test_every_request_has_one_access_line_under_its_id_whoever_answers(api, restore_logging):
+    # Given JSON logs
+    stream = io.StringIO()
+    configure_logging("INFO", stream, log_format="json")
+    variables = {"herId": STORGATA, "service": "RESEPTFORNYELSE"}
+    url = "/graphql?" + urlencode({"query": SERVICE_TITLE, "variables": json.dumps(variables)})
+    # When a patient read is answered in full, then by the compiled path (other variables, so
+    # the response cache has not seen it), then from the cache, then as 304
+    sent = [
+        ("full", lambda: api.client.get(url, headers={"X-Request-ID": "patient-page-full"})),
+        (
+            "compiled",
+            lambda: api.client.post(
+                "/graphql",
+                json={"query": SERVICE_TITLE, "variables": {**variables, "n": 1}},
+                headers={"X-Request-ID": "patient-page-compiled"},
+            ),
+        ),
+        ("hit", lambda: api.client.get(url, headers={"X-Request-ID": "patient-page-hit"})),
+    ]
+    statuses = {}
+    for name, request in sent:
+        statuses[name] = (await request()).status_code
+    etag = (await api.client.get(url)).headers["etag"]
+    not_modified = await api.client.get(
+        url, headers={"If-None-Match": etag, "X-Request-ID": "patient-page-304"}
+    )
+    assert statuses == {"full": 200, "compiled": 200, "hit": 200}
+    assert not_modified.status_code == 304
+    # Then each has exactly one access line, under the id it was sent with, with its status,
+    # operation and outcome
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    access = {line["request_id"]: line for line in lines if line["logger"] == "tilpass.access"}
+    assert len([line for line in lines if line["logger"] == "tilpass.access"]) == 5
+    for request_id, status in [
+        ("patient-page-full", 200),
+        ("patient-page-compiled", 200),
+        ("patient-page-hit", 200),
+        ("patient-page-304", 304),
+    ]:
+        line = access[request_id]
+        assert (line["path"], line["status"]) == ("/graphql", status), line
+        assert (line["operation"], line["outcome"]) == ("query:patientService", "ok"), line
