@@ -91,9 +91,7 @@ class RequestMetrics(Collector):
         requests = Metric(REQUESTS, REQUESTS_HELP, "counter")
         for (operation, outcome), counted in self._requests.items():
             labels = {"operation": operation, "outcome": outcome}
-            requests.add_sample(REQUESTS + "_total", labels, float(counted.count))
-            if self._created:
-                requests.add_sample(REQUESTS + "_created", labels, counted.created)
+            self._sample(requests, "_total", labels, counted.count, counted.created)
         yield requests
 
         latency = Metric(LATENCY, LATENCY_HELP, "histogram")
@@ -105,15 +103,19 @@ class RequestMetrics(Collector):
                 bucket = {**labels, "le": floatToGoString(bound)}
                 latency.add_sample(LATENCY + "_bucket", bucket, total)
             latency.add_sample(LATENCY + "_count", labels, total)
-            latency.add_sample(LATENCY + "_sum", labels, counted.sum)
-            if self._created:
-                latency.add_sample(LATENCY + "_created", labels, counted.created)
+            self._sample(latency, "_sum", labels, counted.sum, counted.created)
         yield latency
 
         hits = Metric(CACHE_HITS, CACHE_HITS_HELP, "counter")
         for operation, counted in self._operations.items():
             labels = {"operation": operation}
-            hits.add_sample(CACHE_HITS + "_total", labels, float(counted.hits))
-            if self._created:
-                hits.add_sample(CACHE_HITS + "_created", labels, counted.hits_created)
+            self._sample(hits, "_total", labels, counted.hits, counted.hits_created)
         yield hits
+
+    def _sample(
+        self, metric: Metric, suffix: str, labels: dict[str, str], value: float, created: float
+    ) -> None:
+        """The series' value, then when it was made (where `_created` series are on)."""
+        metric.add_sample(metric.name + suffix, labels, float(value))
+        if self._created:
+            metric.add_sample(metric.name + "_created", labels, created)
