@@ -266,8 +266,8 @@ def create_app(services: Services | None = None, *, settings: Settings | None = 
                 clock=services.clock,
                 on_hit=count_hit,
                 shareable=services.shareable,
-                fast=fast,
                 context_for=services.patient_context,
+                fast=fast,
             )
             built = (services, located)
         return built[1]

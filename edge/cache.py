@@ -223,10 +223,10 @@ class Located:
     # False while the database cannot be reached: what is answered then is the last known
     # state, which no shared cache may keep.
     shareable: Callable[[], bool]
-    # Answers a miss of a planned patient document without the layers below (None: off), with
-    # the resolvers' context for a request without credentials.
+    # The resolvers' context for a request without credentials (the compiled path's).
+    context_for: Callable[[Scope], Any]
+    # Answers a miss of a planned patient document without the layers below (None: off).
     fast: FastReads | None = None
-    context_for: Callable[[Scope], Any] | None = None
 
 
 # Headers every answer gets anew rather than from the stored response.
@@ -295,13 +295,12 @@ class PatientCache:
         # The compiled path, for what the layers below would do nothing else with: a key (so
         # no streaming, a media type we answer in), not GraphiQL's, no credentials.
         fast = located.fast if key is not None and not key[5] and not credentials else None
-        context_for = located.context_for
         produced = None
-        if fast is not None and context_for is not None:
+        if fast is not None:
             if fields is None:
                 fields = request_fields(method, scope["query_string"], body)
             if fields is not None:
-                produced = await fast.answer(scope, fields, key[4], context_for)  # type: ignore[index]
+                produced = await fast.answer(scope, fields, key[4], located.context_for)  # type: ignore[index]
             if produced is None:
                 note = scope[NOTE_KEY] = ResponseNote()
         if produced is not None:
