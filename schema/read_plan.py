@@ -47,7 +47,7 @@ from graphql import (
 )
 from graphql.pyutils import Undefined
 
-from schema.read_completion import DEFINITION, Complete, NotPlain, Planner
+from schema.read_completion import DEFINITION, INT_MAX, INT_MIN, Complete, NotPlain, Planner
 
 # The root fields planned here: their resolvers read nothing of `info` but the context.
 PLAIN_ROOT_FIELDS = frozenset({"patientService", "patientPanel"})
@@ -182,10 +182,6 @@ def _variable_coercer(
     return coerce
 
 
-# A 32-bit integer, as GraphQL's Int takes it.
-_MIN_INT, _MAX_INT = -(2**31), 2**31 - 1
-
-
 def _parser(named: Any) -> Callable[[Any], Any]:
     """The type's `parse_value`, with the common cases looked up rather than worked out: an
     Int that is a plain 32-bit int is itself, and an enum's names give the members its
@@ -195,7 +191,7 @@ def _parser(named: Any) -> Callable[[Any], Any]:
     if named is GraphQLInt:
 
         def parse_int(value: Any) -> Any:
-            if type(value) is int and _MIN_INT <= value <= _MAX_INT:
+            if type(value) is int and INT_MIN <= value <= INT_MAX:
                 return value
             return parse_value(value)
 
